@@ -1,1 +1,9 @@
-"""reclib.metrics."""
+"""reclib.metrics: how good are the ratings, the rankings and the reasons?
+
+* :mod:`reclib.metrics.rating`: RMSE and MAE (predictions clipped to 1-5);
+* :mod:`reclib.metrics.ranking`: Precision/Recall/NDCG@K and catalogue
+  coverage, checked against keras-rs;
+* :mod:`reclib.metrics.text`: BLEU and ROUGE (sacrebleu, rouge-score), USR,
+  FMR, FCR and DIV as in PETER, and ground-truth faithfulness,
+  hallucination and personalization for ShopSim.
+"""
