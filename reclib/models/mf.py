@@ -68,7 +68,7 @@ class MF(_Recommends):
         Seeds the initialization and the shuffling.
     """
 
-    def __init__(self, n_factors=16, l2=0.1, epochs=5, batch_size=256,
+    def __init__(self, n_factors=16, l2=0.1, epochs=6, batch_size=256,
                  learning_rate=0.003, seed=0):
         if n_factors < 1:
             raise ValueError(f"n_factors must be at least 1, got {n_factors}")
