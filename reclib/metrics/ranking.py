@@ -101,7 +101,7 @@ def precision_at_k(recommended, relevant, k):
         (with one held-out item per user, the best possible P@10 is 0.1).
     """
     k, pairs = _pairs(recommended, relevant, k)
-    return float(np.mean([len(set(top) & rel) / max(len(top),1) for top, rel in pairs]))
+    return float(np.mean([len(set(top) & rel) / k for top, rel in pairs]))
 
 
 def recall_at_k(recommended, relevant, k):
@@ -200,7 +200,9 @@ def ranking_report(recommended, relevant, k, n_items):
     -------
     dict
         Keys ``"precision@K"``, ``"recall@K"``, ``"ndcg@K"``, ``"coverage@K"``
-        (K replaced by its value) and ``"n_users"`` (users scored).
+        (K replaced by its value) and ``"n_users"`` (users scored). Coverage
+        counts the first K items of *every* list in ``recommended``, also
+        those of users without relevant items.
     """
     k, pairs = _pairs(recommended, relevant, k)
     return {

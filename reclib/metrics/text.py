@@ -138,6 +138,7 @@ class _RougeTokenizer:
         self.level = level
 
     def tokenize(self, text):
+        """Tokens of ``text`` at this level."""
         return tokenize(text, self.level)
 
 
@@ -561,7 +562,11 @@ def faithfulness(mentioned, true_top, m=None):
         ``aspect`` and ``sentiment`` (what ShopSim's ``World.true_reasons``
         returns).
     m : int or None
-        Use the first ``m`` true aspects of each list; None uses them all.
+        Use the first ``m`` true aspects of each list; None uses them all,
+        which is right only when ``true_top`` already holds just the top
+        contributors. Pass ``m`` (e.g. 2) with ``World.true_reasons``, which
+        lists *every* aspect of the item: with ``m=None`` any aspect with the
+        right sign would count as faithful.
 
     Returns
     -------
@@ -627,7 +632,9 @@ def hallucination_rate(mentioned, item_aspects, true_signs=None):
             raise ValueError(f"item_aspects[{i}] must be a collection of aspects, got a string")
         has = set(has)
         ment = _pairs_list(ment, f"mentioned[{i}]", allow_none=True)
-        signs = dict(_pairs_list(true_signs[i], f"true_signs[{i}]")) if true_signs is not None else None
+        signs = None
+        if true_signs is not None:
+            signs = dict(_pairs_list(true_signs[i], f"true_signs[{i}]"))
         wrong = False
         for a, s in ment:
             if a not in has:
