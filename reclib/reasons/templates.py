@@ -47,6 +47,9 @@ POSITIVE_TEMPLATES = [
 SECOND_TEMPLATE = " Reviewers also like the {aspect}."
 FALLBACK_TEMPLATE = "A well-rated {category} from {brand}, popular with shoppers like you."
 CONTEXT_SUFFIX = ", especially for {context}"
+# Aspects for which the user's use context ("my commute", "hiking trips") makes sense.
+CONTEXT_ASPECTS = {"battery", "weight", "comfort", "durability", "storage", "warmth",
+                   "fit", "sound", "speed"}
 
 
 @dataclass
@@ -146,14 +149,14 @@ class TemplateReasons:
         df = self.aspect_scores(user, item)
         good = df[df["sentiment"] >= self.min_sentiment]
         rng = np.random.default_rng([self.seed, int(user), int(item)])
-        ctx = ""
-        if self.users_ is not None and "context" in self.users_:
-            ctx = CONTEXT_SUFFIX.format(context=self.users_.at[int(user), "context"])
         if good.empty:
             row = self.items_.iloc[int(item)]
             return Reason(FALLBACK_TEMPLATE.format(category=row["category"], brand=row["brand"]),
                           [], "popularity")
         first = good.iloc[0]["aspect"]
+        ctx = ""
+        if self.users_ is not None and "context" in self.users_ and first in CONTEXT_ASPECTS:
+            ctx = CONTEXT_SUFFIX.format(context=self.users_.at[int(user), "context"])
         text = POSITIVE_TEMPLATES[rng.integers(len(POSITIVE_TEMPLATES))].format(
             aspect=first, ctx=ctx)
         aspects = [(first, "positive")]

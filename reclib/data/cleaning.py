@@ -1,0 +1,275 @@
+"""Cleaning a ratings log and scaling item features without leaking the test set.
+
+A raw interaction log is never clean: clients retry and log a purchase twice,
+fields arrive empty, a buggy form sends a rating of 0 or 7 or 3.5, an item id
+points at a product that was deleted. :func:`validate_ratings` finds every
+such problem and reports it, row by row; :func:`clean_ratings` drops the
+offending rows and says how many it dropped for each reason. Neither guesses
+a value: a row that cannot be trusted is removed, not repaired.
+
+Numeric item features (price, popularity) are heavy-tailed and on different
+scales, so they are log-transformed (:func:`item_features`) and standardized
+with a ``keras.layers.Normalization`` layer whose mean and variance come from
+the *training* rows only (:func:`fit_normalizer`, :func:`scale_train_test`).
+Identifiers are never scaled: an id is a label, not a quantity; it indexes an
+embedding table (or goes through ``keras.layers.IntegerLookup``).
+"""
+from __future__ import annotations
+
+import numbers
+
+import keras
+import numpy as np
+import pandas as pd
+
+REQUIRED = ("user_id", "item_id", "rating", "timestamp")
+
+#: The problems :func:`validate_ratings` reports, in the order they are checked.
+PROBLEMS = ("missing_value", "not_numeric", "non_integer_rating",
+            "out_of_range_rating", "unknown_user", "unknown_item", "duplicate")
+
+REPORT_COLUMNS = ["row", "column", "problem", "value"]
+
+
+def _check_size(name, n):
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"{name} must be a positive integer or None, got {n!r}")
+    return int(n)
+
+
+def _check_table(df, columns):
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"ratings table is missing column(s) {missing}")
+    if len(df) == 0:
+        raise ValueError("ratings table is empty")
+
+
+def _check_range(rating_range):
+    try:
+        lo, hi = (float(v) for v in rating_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"rating_range must be a pair (low, high), got {rating_range!r}") from None
+    if not lo < hi:
+        raise ValueError(f"rating_range must have low < high, got {rating_range!r}")
+    return lo, hi
+
+
+def validate_ratings(df, n_users=None, n_items=None, rating_range=(1, 5),
+                     columns=REQUIRED):
+    """Find every problem in a ratings table, without changing it.
+
+    Checks, in this order (the names are those of :data:`PROBLEMS`):
+
+    * ``missing_value``: an empty (NaN / None) cell in one of ``columns``;
+    * ``not_numeric``: a cell that is not a number (e.g. the text "five");
+    * ``non_integer_rating``: a rating such as 3.5 (ratings are whole stars);
+    * ``out_of_range_rating``: a rating outside ``rating_range`` (e.g. 0, 7);
+    * ``unknown_user`` / ``unknown_item``: an id that is negative, not a whole
+      number, or ``>= n_users`` / ``>= n_items`` (the range is not checked
+      when ``n_users`` / ``n_items`` is None);
+    * ``duplicate``: a (user_id, item_id) pair that appears again among the
+      rows without any of the problems above. The row with the latest
+      timestamp is kept (the user's latest opinion; the first of equally late
+      rows); the others are duplicates.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The raw table, with at least ``columns``.
+    n_users, n_items : int or None
+        Number of known users and items (ids are ``0 .. n - 1``).
+    rating_range : (number, number)
+        Allowed ratings, inclusive.
+    columns : sequence of str
+        The columns that must be present and filled.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One line per problem found, with columns ``row`` (0-based position in
+        ``df``), ``column``, ``problem`` and ``value`` (the offending value),
+        sorted by row; empty for a clean table. A row can have several
+        problems (e.g. a rating of 0 for an unknown item).
+
+    Raises
+    ------
+    ValueError
+        If ``df`` is not a DataFrame, lacks a column, or is empty, or if an
+        argument is invalid.
+    """
+    columns = list(columns)
+    _check_table(df, columns)
+    n_users = _check_size("n_users", n_users)
+    n_items = _check_size("n_items", n_items)
+    lo, hi = _check_range(rating_range)
+
+    lines = []
+
+    def report(mask, column, problem, values):
+        for pos in np.flatnonzero(mask):
+            lines.append((int(pos), column, problem, values[pos]))
+
+    numeric, bad = {}, np.zeros(len(df), dtype=bool)
+    for c in columns:
+        raw = df[c].to_numpy(dtype=object)
+        missing = df[c].isna().to_numpy()
+        report(missing, c, "missing_value", raw)
+        if c in ("user_id", "item_id", "rating", "timestamp"):
+            num = pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
+            not_num = ~missing & np.isnan(num)
+            report(not_num, c, "not_numeric", raw)
+            numeric[c] = num
+            bad |= not_num
+        bad |= missing
+
+    if "rating" in numeric:
+        r = numeric["rating"]
+        ok = ~np.isnan(r)
+        non_int = ok & (r != np.round(r))
+        report(non_int, "rating", "non_integer_rating", _raw(df, "rating"))
+        out = ok & ((r < lo) | (r > hi))
+        report(out, "rating", "out_of_range_rating", _raw(df, "rating"))
+        bad |= non_int | out
+    for c, n, problem in (("user_id", n_users, "unknown_user"),
+                          ("item_id", n_items, "unknown_item")):
+        if c not in numeric:
+            continue
+        x = numeric[c]
+        ok = ~np.isnan(x)
+        unknown = ok & ((x < 0) | (x != np.round(x)))
+        if n is not None:
+            unknown |= ok & (x >= n)
+        report(unknown, c, problem, _raw(df, c))
+        bad |= unknown
+
+    if "user_id" in numeric and "item_id" in numeric:
+        good = np.flatnonzero(~bad)
+        key = pd.DataFrame({"u": numeric["user_id"][good], "i": numeric["item_id"][good],
+                            "pos": good})
+        key["t"] = numeric["timestamp"][good] if "timestamp" in numeric else 0.0
+        # keep the latest timestamp of each pair; ties: the first row
+        keep = key.sort_values(["t", "pos"], ascending=[False, True], kind="stable") \
+            .drop_duplicates(["u", "i"], keep="first")["pos"].to_numpy()
+        dup = np.zeros(len(df), dtype=bool)
+        dup[good] = True
+        dup[keep] = False
+        pairs = np.array([f"({u:g}, {i:g})" for u, i in
+                          zip(numeric["user_id"], numeric["item_id"])], dtype=object)
+        report(dup, "user_id,item_id", "duplicate", pairs)
+
+    out = pd.DataFrame(lines, columns=REPORT_COLUMNS)
+    order = {p: k for k, p in enumerate(PROBLEMS)}
+    out["_order"] = out["problem"].map(order)
+    out = out.sort_values(["row", "_order"], kind="stable").drop(columns="_order")
+    return out.reset_index(drop=True)
+
+
+def _raw(df, column):
+    """The values of ``df[column]`` as a NumPy object array (for reports)."""
+    return df[column].to_numpy(dtype=object)
+
+
+def clean_ratings(df, n_users=None, n_items=None, rating_range=(1, 5),
+                  columns=REQUIRED):
+    """Drop every row :func:`validate_ratings` reports.
+
+    Parameters are those of :func:`validate_ratings`.
+
+    Returns
+    -------
+    clean : pandas.DataFrame
+        The remaining rows in their original order, with a fresh 0-based
+        index, and the id, rating and timestamp columns (those of ``columns``)
+        as ``int64``. A table without problems comes back unchanged (up to
+        that index and dtype).
+    dropped : pandas.Series
+        Number of rows dropped for each problem in :data:`PROBLEMS` (a row
+        with several problems counts once, under the first of them), so
+        ``dropped.sum() == len(df) - len(clean)``.
+    """
+    report = validate_ratings(df, n_users, n_items, rating_range, columns)
+    first = report.drop_duplicates("row", keep="first")
+    dropped = first["problem"].value_counts().reindex(list(PROBLEMS), fill_value=0)
+    dropped.name = "rows dropped"
+    keep = np.ones(len(df), dtype=bool)
+    keep[first["row"].to_numpy(dtype=int)] = False
+    clean = df.iloc[np.flatnonzero(keep)].reset_index(drop=True)
+    for c in ("user_id", "item_id", "rating", "timestamp"):
+        if c in columns and clean[c].dtype != np.int64:
+            clean[c] = pd.to_numeric(clean[c]).astype(np.int64)
+    return clean, dropped
+
+
+# --- scaling -----------------------------------------------------------------
+
+def item_features(items, log=("price", "popularity")):
+    """Numeric item features ready for scaling: ``log_<name>`` for each column
+    in ``log`` (price and popularity are positive and heavy-tailed).
+
+    Returns a float32 DataFrame indexed by ``item_id``. Identifiers are not
+    features and are never included.
+    """
+    if not isinstance(items, pd.DataFrame):
+        raise ValueError(f"expected a pandas DataFrame, got {type(items).__name__}")
+    missing = [c for c in ("item_id", *log) if c not in items.columns]
+    if missing:
+        raise ValueError(f"items table is missing column(s) {missing}")
+    out = {}
+    for c in log:
+        x = pd.to_numeric(items[c], errors="coerce").to_numpy(dtype=float)
+        if np.isnan(x).any() or (x <= 0).any():
+            raise ValueError(f"column {c!r} must be positive numbers to take its log")
+        out[f"log_{c}"] = np.log(x).astype(np.float32)
+    return pd.DataFrame(out, index=pd.Index(items["item_id"].to_numpy(), name="item_id"))
+
+
+def _as_matrix(name, values):
+    x = np.asarray(values, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be a 1-D or 2-D array, got shape {x.shape}")
+    if len(x) == 0:
+        raise ValueError(f"{name} is empty")
+    if not np.isfinite(x).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return x
+
+
+def fit_normalizer(train_values):
+    """A ``keras.layers.Normalization`` layer adapted on ``train_values``.
+
+    ``train_values`` has one row per training example and one column per
+    feature. The layer stores the per-column mean and variance of these rows
+    and maps ``x`` to ``(x - mean) / sqrt(variance)``. Fit it on the training
+    split only, then apply it, unchanged, to validation and test rows.
+    """
+    x = _as_matrix("train_values", train_values)
+    if len(x) < 2:
+        raise ValueError("train_values needs at least 2 rows to estimate a variance")
+    layer = keras.layers.Normalization(axis=-1)
+    layer.adapt(x)
+    return layer
+
+
+def scale_train_test(train_values, test_values):
+    """Standardize train and test features with statistics of the train rows.
+
+    Returns ``(train_scaled, test_scaled, layer)``: two float32 NumPy arrays
+    and the adapted :func:`fit_normalizer` layer (``layer.mean``,
+    ``layer.variance``). Nothing about ``test_values`` influences the
+    statistics; the test rows are only transformed.
+    """
+    layer = fit_normalizer(train_values)
+    test = _as_matrix("test_values", test_values)
+    if test.shape[1] != layer.mean.shape[-1]:
+        raise ValueError(f"test_values has {test.shape[1]} feature(s), train_values "
+                         f"{layer.mean.shape[-1]}")
+    train = _as_matrix("train_values", train_values)
+    return (keras.ops.convert_to_numpy(layer(train)),
+            keras.ops.convert_to_numpy(layer(test)), layer)
