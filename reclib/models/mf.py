@@ -18,6 +18,9 @@ from keras import layers, ops
 
 from reclib.models._checks import check_ids, check_pairs, sizes, top_k
 from reclib.models.baselines import _Recommends
+# The NumPy reference implementations (SGD and ALS) that chapter 4 derives.
+from reclib.models.mf_numpy import (MFParams, als_fit, mf_gradients, mf_loss,  # noqa: F401
+                                    numerical_gradient, sgd_fit)
 
 
 @keras.saving.register_keras_serializable(package="reclib")
@@ -89,9 +92,11 @@ class MF(_Recommends):
                       loss="mse")
         return model
 
-    def fit(self, df, n_users=None, n_items=None, validation=None, verbose=0):
+    def fit(self, df, n_users=None, n_items=None, validation=None, callbacks=None,
+            verbose=0):
         """Train on a ratings table; ``validation`` is an optional held-out
-        table whose loss is recorded in ``history_`` each epoch."""
+        table whose loss is recorded in ``history_`` each epoch; ``callbacks``
+        are passed to ``keras.Model.fit``."""
         self.n_users_, self.n_items_ = sizes(df, n_users, n_items)
         keras.utils.set_random_seed(self.seed)
         self.mean_ = float(df["rating"].mean())
@@ -105,7 +110,8 @@ class MF(_Recommends):
             val = ([vu.astype("int32"), vi.astype("int32")],
                    validation["rating"].to_numpy("float32"))
         hist = self.model_.fit(x, y, epochs=self.epochs, batch_size=self.batch_size,
-                               validation_data=val, shuffle=True, verbose=verbose)
+                               validation_data=val, shuffle=True, callbacks=callbacks,
+                               verbose=verbose)
         self.history_ = hist.history
         self._remember(df)
         return self
