@@ -222,13 +222,13 @@ OPENERS = {
     "positive": ["", "Love {this} {category}: ", "Great {category}, ",
                  "Really happy with {this} {brand}: ",
                  "Bought {this} {category} for {context} and ",
-                 "{This} {brand} {category} is a winner, ",
+                 "{This} {brand} {category} {is} a winner, ",
                  "So far so good with the {brand}: ",
                  "Five weeks in with {this} {brand} {category} and "],
     "negative": ["", "Not happy with {this} {category}: ",
                  "Disappointed by {this} {brand}: ",
                  "Bought {this} {category} for {context} but ",
-                 "{This} {brand} {category} falls short, ",
+                 "{This} {brand} {category} {falls} short, ",
                  "Mixed feelings about the {brand}: ",
                  "A few weeks in with {this} {brand} {category} and "],
 }
@@ -546,8 +546,10 @@ def generate(n_users=2000, n_items=600, categories=None, ratings_per_user=33,
         a1 = order[0]
         s1 = "positive" if contrib[a1] >= 0 else "negative"
         this = "these" if cat_names[i] in ("headphones", "running shoes") else "this"
+        plural = this == "these"
         slots = dict(brand=brand[i], Brand=brand[i], category=cat_names[i],
-                     context=context[u], this=this, This=this.capitalize())
+                     context=context[u], this=this, This=this.capitalize(),
+                     **{"is": "are" if plural else "is", "falls": "fall" if plural else "falls"})
         text = _pick(rng, OPENERS[s1]).format(**slots)
         clause = _pick(rng, PHRASES[ASPECTS[a1]][s1]).format(**slots)
         text += clause

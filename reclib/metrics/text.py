@@ -324,7 +324,7 @@ def div(texts, all_features, level="word"):
 NEGATIVE_CUES = (
     "poor", "poorly", "weak", "bad", "badly", "worse", "worst", "awful", "terrible",
     "disappoint", "disappoints", "disappointed", "disappointing", "disappointment",
-    "letdown", "let down", "lets me down", "falls short", "fell apart", "too",
+    "letdown", "let down", "lets me down", "falls short", "fall short", "fell apart", "too",
     "drain", "drains", "dies", "dim", "washed out", "grainy", "scratches",
     "sluggish", "slow", "drops", "lack", "lacks", "lacking", "frustrating", "tinny",
     "distorts", "muddy", "tight", "loose", "sloppy", "runs small", "off", "heavy",

@@ -40,11 +40,11 @@ class Reason:
 
 
 POSITIVE_TEMPLATES = [
-    "Shoppers praise its {aspect}, and {aspect} is what you care about most{ctx}.",
-    "Recommended for its {aspect}: reviewers love it, and your reviews show {aspect} matters to you{ctx}.",
-    "Its {aspect} gets top marks from other buyers, which fits what you look for{ctx}.",
+    "Shoppers rate its {aspect} as excellent, and {aspect} is what you care about most{ctx}.",
+    "Reviewers love its {aspect}, and your reviews show that {aspect} matters to you{ctx}.",
+    "Its {aspect} is great according to other buyers, which fits what you look for{ctx}.",
 ]
-SECOND_TEMPLATE = " Reviewers also like the {aspect}."
+SECOND_TEMPLATE = " Reviewers also find the {aspect} good."
 FALLBACK_TEMPLATE = "A well-rated {category} from {brand}, popular with shoppers like you."
 CONTEXT_SUFFIX = ", especially for {context}"
 # Aspects for which the user's use context ("my commute", "hiking trips") makes sense.
