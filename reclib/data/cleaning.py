@@ -22,6 +22,8 @@ import keras
 import numpy as np
 import pandas as pd
 
+from reclib.data.splits import check_table
+
 REQUIRED = ("user_id", "item_id", "rating", "timestamp")
 
 #: The problems :func:`validate_ratings` reports, in the order they are checked.
@@ -40,13 +42,7 @@ def _check_size(name, n):
 
 
 def _check_table(df, columns):
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"ratings table is missing column(s) {missing}")
-    if len(df) == 0:
-        raise ValueError("ratings table is empty")
+    check_table(df, columns)
 
 
 def _check_range(rating_range):

@@ -19,18 +19,24 @@ import pandas as pd
 REQUIRED = ("user_id", "item_id", "rating", "timestamp")
 
 
+def check_table(df, columns, name="ratings table"):
+    """Raise ValueError unless ``df`` is a non-empty DataFrame with ``columns``."""
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"{name} is missing column(s) {missing}")
+    if len(df) == 0:
+        raise ValueError(f"{name} is empty")
+    return df
+
+
 def check_ratings(df, columns=REQUIRED):
     """Raise ValueError unless ``df`` is a non-empty ratings table.
 
     Checks the columns, missing values, and that ratings lie in 1-5.
     """
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"ratings table is missing column(s) {missing}")
-    if len(df) == 0:
-        raise ValueError("ratings table is empty")
+    check_table(df, columns)
     nan = [c for c in columns if df[c].isna().any()]
     if nan:
         raise ValueError(f"ratings table has missing values in {nan}")

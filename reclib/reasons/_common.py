@@ -27,6 +27,7 @@ import keras
 import tensorflow as tf
 
 from reclib.data.shopsim import ASPECTS
+from reclib.data.splits import check_table
 from reclib.data.text import Vocabulary, tokenize
 from reclib.models._checks import check_ids
 from reclib.reasons import decoding
@@ -54,13 +55,7 @@ def check_fraction(name, value, low=0.0, high=1.0):
 
 def check_reviews(train, columns=REVIEW_COLUMNS):
     """Raise ValueError unless ``train`` is a non-empty review table."""
-    if not isinstance(train, pd.DataFrame):
-        raise ValueError(f"train must be a pandas DataFrame, got {type(train).__name__}")
-    missing = [c for c in columns if c not in train.columns]
-    if missing:
-        raise ValueError(f"training reviews are missing column(s) {missing}")
-    if len(train) == 0:
-        raise ValueError("empty training data: train has no reviews")
+    check_table(train, columns, "training reviews (empty training data?)")
     nan = [c for c in columns if train[c].isna().any()]
     if nan:
         raise ValueError(f"training reviews have missing values in {nan}")
