@@ -265,6 +265,10 @@ def head_to_head(generators, world, train, test_sample, template=None, grounding
     users, items = _check_pairs(world, test_sample)
     if len(test_sample) < 2:
         raise ValueError("need at least 2 held-out pairs")
+    missing = [c for c in ("text", "aspect") if c not in test_sample.columns]
+    if missing:
+        raise ValueError(f"test_sample is missing column(s) {missing} (the held-out review "
+                         "and its feature word)")
     if generate_kw is not None and not isinstance(generate_kw, dict):
         raise ValueError(f"generate_kw must be a dict, got {type(generate_kw).__name__}")
     entries = {name: _entry(name, v, generate_kw or {}) for name, v in generators.items()}
@@ -293,9 +297,12 @@ def head_to_head(generators, world, train, test_sample, template=None, grounding
             raw = gen.generate(users, items, aspects=grounding if grounded else None, **kw)
         guarded, report = guard_reasons(raw, users, items, template)
         row = evaluate_reasons(world, test_sample, raw, m=m, truth=truth)
-        after = evaluate_reasons(world, test_sample, guarded, m=m, truth=truth)
-        for k in ("faithfulness", "FMR", "USR", "hallucination"):
-            row[k + "+guard"] = after[k]
+        mentioned = [mt.extract_aspects(t, ASPECTS) for t in guarded]
+        row["faithfulness+guard"] = mt.faithfulness(mentioned, truth["true_reasons"], m=m)
+        row["FMR+guard"] = mt.fmr(guarded, list(test_sample["aspect"]))
+        row["USR+guard"] = mt.usr(guarded)
+        row["hallucination+guard"] = mt.hallucination_rate(mentioned, truth["item_aspects"],
+                                                           truth["true_reasons"])
         row["rejected"] = len(report) / len(raw)
         row["parameters"] = count_parameters(gen)
         if fit_time is None:
