@@ -99,5 +99,4 @@ def test_errors(setup):
     with pytest.raises(ValueError, match="missing column"):
         fit_evidence(train.drop(columns="aspect"), w.items)
     with pytest.raises(ValueError, match="no liked"):
-        behavioural_reason(train.iloc[:0].assign(rating=[]), w.items, 0, 0) if False else \
-            behavioural_reason(train[train.rating < 4], w.items, int(train.user_id.iloc[0]), 0)
+        behavioural_reason(train[train.rating < 4], w.items, int(train.user_id.iloc[0]), 0)

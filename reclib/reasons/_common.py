@@ -53,6 +53,18 @@ def check_fraction(name, value, low=0.0, high=1.0):
     return float(value)
 
 
+def check_query(users, items, n_users, n_items):
+    """Checked, equally long, non-empty 1-D id arrays of the pairs to generate for."""
+    users = check_ids("user", np.atleast_1d(users), n_users)
+    items = check_ids("item", np.atleast_1d(items), n_items)
+    if users.ndim != 1 or users.shape != items.shape:
+        raise ValueError(f"mismatched lengths: users has shape {users.shape}, "
+                         f"items {items.shape}")
+    if len(users) == 0:
+        raise ValueError("empty input: no (user, item) pairs to generate for")
+    return users, items
+
+
 def check_reviews(train, columns=REVIEW_COLUMNS):
     """Raise ValueError unless ``train`` is a non-empty review table."""
     check_table(train, columns, "training reviews (empty training data?)")
@@ -252,13 +264,7 @@ class ReasonGenerator:
     def _query(self, users, items, aspects):
         """Checked id arrays (and grounding) for ``generate``."""
         self._check_fitted()
-        users = check_ids("user", np.atleast_1d(users), self.n_users_)
-        items = check_ids("item", np.atleast_1d(items), self.n_items_)
-        if users.ndim != 1 or users.shape != items.shape:
-            raise ValueError(f"mismatched lengths: users has shape {users.shape}, "
-                             f"items {items.shape}")
-        if len(users) == 0:
-            raise ValueError("empty input: no (user, item) pairs to generate for")
+        users, items = check_query(users, items, self.n_users_, self.n_items_)
         n = len(users)
         if self.grounded:
             if aspects is None:

@@ -165,12 +165,18 @@ def greedy(step_fn, bos_id, eos_id, max_len, batch_size=1, prefix=None):
     """
     max_len = _check_int("max_len", max_len, 1)
     eos_id = _check_int("eos_id", eos_id, 0)
+    return _decode(step_fn, bos_id, eos_id, max_len, batch_size, prefix,
+                   lambda logits: np.argmax(logits, axis=1))
+
+
+def _decode(step_fn, bos_id, eos_id, max_len, batch_size, prefix, choose):
+    """The token-by-token loop shared by :func:`greedy` and :func:`sample`:
+    ``choose(logits) -> next ids``; finished rows keep emitting <eos>."""
     tokens = _start(bos_id, batch_size, prefix)
     start = tokens.shape[1]
     done = np.zeros(len(tokens), dtype=bool)
     for _ in range(max_len):
-        nxt = np.argmax(_call(step_fn, tokens), axis=1)
-        nxt = np.where(done, eos_id, nxt)
+        nxt = np.where(done, eos_id, choose(_call(step_fn, tokens)))
         tokens = np.concatenate([tokens, nxt[:, None]], axis=1)
         done |= nxt == eos_id
         if done.all():
@@ -209,21 +215,14 @@ def sample(step_fn, bos_id, eos_id, max_len, batch_size=1, temperature=1.0,
         raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
     _check_top(top_k, top_p)
     rng = np.random.default_rng(seed)
-    tokens = _start(bos_id, batch_size, prefix)
-    start = tokens.shape[1]
-    done = np.zeros(len(tokens), dtype=bool)
-    for _ in range(max_len):
-        logits = filter_logits(_call(step_fn, tokens) / temperature, top_k, top_p)
-        probs = softmax(logits)
+
+    def draw(logits):
+        probs = softmax(filter_logits(logits / temperature, top_k, top_p))
         cdf = np.cumsum(probs, axis=1)
-        u = rng.random(len(tokens)) * cdf[:, -1]
-        nxt = np.minimum((cdf <= u[:, None]).sum(axis=1), probs.shape[1] - 1)
-        nxt = np.where(done, eos_id, nxt)
-        tokens = np.concatenate([tokens, nxt[:, None]], axis=1)
-        done |= nxt == eos_id
-        if done.all():
-            break
-    return _cut(tokens[:, start:], eos_id)
+        u = rng.random(len(probs)) * cdf[:, -1]
+        return np.minimum((cdf <= u[:, None]).sum(axis=1), probs.shape[1] - 1)
+
+    return _decode(step_fn, bos_id, eos_id, max_len, batch_size, prefix, draw)
 
 
 # --------------------------------------------------------------------- beam search

@@ -19,7 +19,7 @@ import numpy as np
 
 from reclib.data.shopsim import ASPECTS
 from reclib.models._checks import check_ids
-from reclib.reasons._common import (METHODS, SENTIMENT_IDS, check_int, check_items,
+from reclib.reasons._common import (METHODS, SENTIMENT_IDS, check_int, check_items, check_query,
                                     check_reviews, parse_grounding)
 
 
@@ -149,13 +149,7 @@ class RetrievalReasons:
         self._check_fitted()
         if method not in METHODS:
             raise ValueError(f"unknown method {method!r}; use one of {METHODS}")
-        users = check_ids("user", np.atleast_1d(users), self.n_users_)
-        items = check_ids("item", np.atleast_1d(items), self.n_items_)
-        if users.ndim != 1 or users.shape != items.shape:
-            raise ValueError(f"mismatched lengths: users has shape {users.shape}, "
-                             f"items {items.shape}")
-        if len(users) == 0:
-            raise ValueError("empty input: no (user, item) pairs")
+        users, items = check_query(users, items, self.n_users_, self.n_items_)
         rng = np.random.default_rng(self.seed if seed is None else seed)
         queries = np.concatenate([self.P_[users], self.Q_[items]], axis=1)
         groups = {None: np.arange(len(users))}
