@@ -4,7 +4,7 @@ Every recommender (global mean, biases, popularity, MF, the two-tower
 feature model, ...) is used the same way::
 
     model = MF(n_factors=16, seed=0)           # settings, checked here
-    model.fit(train, items=None, users=None)   # a ratings table (+ optional tables)
+    model.fit(train, items=world.items, users=world.users)  # or counts, or neither
     model.predict(users, items)                # one score per (user, item) pair
     model.recommend(user, k=10)                # item ids, best first, unrated only
     model.recommend_all(k=10)                  # {user: [item ids]} for every user
@@ -14,13 +14,14 @@ and every reason generator (templates, retrieval, seq2seq, GAN,
 Transformer, ...) the same way::
 
     gen = TransformerReasons(seed=0)
-    gen.fit(train, items=None, users=None, aspects=None)   # training reviews
+    gen.fit(train, items=world.items, users=world.users)   # training reviews
     gen.aspects_                                # the aspect vocabulary it was fitted on
     gen.generate(users, items, aspects=None)    # list of str, one per pair
     gen.generate_one(user, item)                # a Reason: text + the aspects it names
     gen.count_params()                          # weights (0 for templates)
 
-``items`` and ``users`` are the catalogue and the user table (row ``k`` is
+``items`` and ``users`` (keyword-only) are the catalogue and the user table
+(row ``k`` is
 id ``k``), or just their sizes as ints, or None (then the ids seen in
 ``train`` define them). The aspect vocabulary is never a global: it is read
 from the reviews' ``aspect`` column, or passed in ``aspects=``.
@@ -103,7 +104,7 @@ class Recommender:
     columns = ("user_id", "item_id", "rating")
     scale = None  # the rating scale (None: whole stars 1-5); a constructor argument
 
-    def fit(self, train, items=None, users=None, **options):
+    def fit(self, train, *, items=None, users=None, **options):
         """Fit on ``train`` (a ratings table); ``items``/``users`` are the
         catalogue and user tables or their sizes. Returns ``self``."""
         self.scale_ = check_scale(self.scale)
@@ -195,7 +196,7 @@ class ReasonGenerator:
     grounded = False
     scale = None
 
-    def fit(self, train, items=None, users=None, aspects=None, **options):
+    def fit(self, train, *, items=None, users=None, aspects=None, **options):
         """Fit on training reviews. Returns ``self``."""
         self.scale_ = check_scale(self.scale)
         check_reviews(train, self.columns, scale=self.scale_, name="training reviews")
