@@ -20,10 +20,9 @@ Transformer, ...) the same way::
     gen.generate_one(user, item)                # a Reason: text + the aspects it names
     gen.count_params()                          # weights (0 for templates)
 
-``items`` and ``users`` (keyword-only) are the catalogue and the user table
-(row ``k`` is
-id ``k``), or just their sizes as ints, or None (then the ids seen in
-``train`` define them). The aspect vocabulary is never a global: it is read
+``items`` and ``users`` (keyword-only) are the catalogue and the user
+table (row ``k`` is id ``k``), or just their sizes as ints, or None (then
+the ids seen in ``train`` define them). The aspect vocabulary is never a global: it is read
 from the reviews' ``aspect`` column, or passed in ``aspects=``.
 """
 from __future__ import annotations
