@@ -152,6 +152,11 @@ def check_scale(scale, name="scale"):
 
 
 # ============================================================ ids
+def _py(x):
+    """A NumPy scalar as the Python value, so messages read 1.5, not np.float64(1.5)."""
+    return x.item() if isinstance(x, np.generic) else x
+
+
 def check_ids(name, ids, n=None):
     """``ids`` as a 1-D int64 array; every id must be a whole number in
     ``0..n-1`` (when ``n`` is given). ``name`` is "user" or "item"."""
@@ -168,14 +173,14 @@ def check_ids(name, ids, n=None):
                                          and not isinstance(x, bool) for x in arr):
             arr = arr.astype(np.int64)
         else:
-            raise ValueError(f"{name} ids must be integers 0..n-1, got {example!r}; map raw "
+            raise ValueError(f"{name} ids must be integers 0..n-1, got {_py(example)!r}; map raw "
                              f"ids to integers first (reclib.data.index_ids does this)")
     if arr.dtype.kind == "b":
         raise ValueError(f"{name} ids must be integers, got booleans")
     if arr.dtype.kind == "f":
         if not np.isfinite(arr).all() or not np.all(arr == np.round(arr)):
             bad = arr[~np.isfinite(arr) | (arr != np.round(arr))][0]
-            raise ValueError(f"{name} ids must be whole numbers, got {bad!r}")
+            raise ValueError(f"{name} ids must be whole numbers, got {_py(bad)!r}")
     elif arr.dtype.kind not in "iu":
         raise ValueError(f"{name} ids must be integers, got dtype {arr.dtype}")
     arr = arr.astype(np.int64)
@@ -222,6 +227,21 @@ def check_table(df, columns=(), name="table"):
     if len(df) == 0:
         raise ValueError(f"{name} is empty")
     return df
+
+
+def check_catalogue(df, columns=(), id_column="item_id", name="items table"):
+    """A copy of ``df`` sorted by ``id_column``, if it is a non-empty table with
+    ``columns`` and no missing values in them, whose ids are ``0..n-1``, each
+    exactly once (row ``k`` is id ``k``: what an ``items=`` or ``users=``
+    table must look like)."""
+    check_table(df, (id_column, *columns), name)
+    ids = check_ids(id_column.split("_")[0], df[id_column].to_numpy())
+    if not np.array_equal(np.sort(ids), np.arange(len(df))):
+        raise ValueError(f"{name}: {id_column} must be 0..{len(df) - 1}, each exactly once")
+    nan = [c for c in columns if df[c].isna().any()]
+    if nan:
+        raise ValueError(f"{name} has missing values in column(s) {nan}")
+    return df.sort_values(id_column, kind="stable").reset_index(drop=True)
 
 
 def check_ratings(df, columns=RATING_COLUMNS, scale=None, name="ratings table"):
@@ -306,9 +326,9 @@ def check_texts(texts, name="texts", allow_empty=False):
         texts = list(texts)
     except TypeError:
         raise ValueError(f"{name} must be a list of strings, got {type(texts).__name__}") from None
-    bad = next((t for t in texts if not isinstance(t, str)), None)
-    if bad is not None:
-        raise ValueError(f"{name} must contain only strings, got {bad!r}")
+    bad = [t for t in texts if not isinstance(t, str)]
+    if bad:
+        raise ValueError(f"{name} must contain only strings, got {bad[0]!r}")
     if not texts and not allow_empty:
         raise ValueError(f"{name} is empty")
     return texts

@@ -1,4 +1,15 @@
-"""Data: the ShopSim world, splits, and text processing."""
+"""Data: the ShopSim world, loaders for real files, splits, cleaning and text.
+
+- :func:`load_shopsim` / :mod:`reclib.data.shopsim`: the book's synthetic shop;
+- :func:`load_movielens`, :func:`load_amazon`: a reader's own MovieLens or
+  Amazon-reviews file (read from disk, never downloaded), and
+  :func:`index_ids` to map any raw ids to ``0..n-1``;
+- :func:`label_aspects`: the aspect and sentiment of reviews that come
+  without them, from a keyword lexicon;
+- :mod:`reclib.data.splits`, :mod:`reclib.data.cleaning`, :mod:`reclib.data.text`.
+"""
+from reclib.data.aspects import PRODUCT_LEXICON, label_aspects
+from reclib.data.loaders import LoadedData, index_ids, load_amazon, load_movielens
 from reclib.data.shopsim import World, generate
 
 
@@ -12,4 +23,5 @@ def load_shopsim(folder=None):
     return shopsim.load(folder)
 
 
-__all__ = ["World", "generate", "load_shopsim"]
+__all__ = ["LoadedData", "PRODUCT_LEXICON", "World", "generate", "index_ids", "label_aspects",
+           "load_amazon", "load_movielens", "load_shopsim"]

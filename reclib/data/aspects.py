@@ -3,13 +3,19 @@
 :func:`extract_aspects` is a small rule-based reader: it turns a sentence
 into ``[(aspect, sentiment), ...]`` from a keyword list per aspect and a
 lexicon of sentiment cues. The book uses it to read generated reasons (the
-guard, the grader) and to label reviews that come without feature words
-(a reader's own data).
+guard, the grader) and, through :func:`label_aspects`, to label reviews that
+come without feature words (Amazon reviews, a reader's own data) with the
+aspect they talk about and its sentiment, from a keyword lexicon
+(:data:`PRODUCT_LEXICON` by default), reporting how many it could label.
 """
 from __future__ import annotations
 
 import re
 
+import numpy as np
+import pandas as pd
+
+from reclib.checks import check_choice, check_scale, check_table
 from reclib.data.text import _check_level, tokenize
 
 
@@ -157,6 +163,13 @@ def extract_aspects(text, aspect_words, negative_cues=None, positive_cues=None,
     _check_level(level)
     if not isinstance(text, str):
         raise ValueError(f"text must be a string, got {type(text).__name__} ({text!r})")
+    return _read(text, _reader(aspect_words, negative_cues, positive_cues, negators, level))
+
+
+def _reader(aspect_words, negative_cues, positive_cues, negators, level):
+    """The checked keywords and cue table of :func:`extract_aspects`, built
+    once so that many texts can be read with them (:func:`label_aspects`)."""
+    _check_level(level)
     if isinstance(aspect_words, str):
         raise ValueError("aspect_words must be a collection of aspect names or a dict, "
                          "not a single string")
@@ -180,8 +193,14 @@ def extract_aspects(text, aspect_words, negative_cues=None, positive_cues=None,
         (POSITIVE_CUES_ZH if zh else POSITIVE_CUES) if positive_cues is None else positive_cues,
         (NEGATORS_ZH if zh else NEGATORS) if negators is None else negators,
         level)
+    return keywords, table, longest, level
+
+
+def _read(text, reader):
+    """:func:`extract_aspects` of one text with a prepared :func:`_reader`."""
+    keywords, table, longest, level = reader
     lowered = text.lower()
-    if not zh:
+    if level != "char":
         lowered = re.sub(r"n't\b", " not", lowered)
     found = []
     for sentence in _SENTENCE_SPLIT.split(lowered):
@@ -203,3 +222,189 @@ def extract_aspects(text, aspect_words, negative_cues=None, positive_cues=None,
                 if pair not in found:
                     found.append(pair)
     return found
+
+
+# ===================================================================== labelling reviews
+
+#: A default lexicon for product reviews: ``{aspect: [keywords]}``. Keywords
+#: are whole words or phrases (inflections are listed separately). In one
+#: clause, aspects are found in this order, so the specific ones (sound,
+#: screen) come before the generic "quality" of durability.
+PRODUCT_LEXICON = {
+    "battery": ["battery", "batteries", "battery life", "charge", "charges", "charging",
+                "charger", "recharge"],
+    "sound": ["sound", "sounds", "audio", "bass", "treble", "volume", "speaker", "speakers",
+              "noise cancelling", "noise canceling", "microphone", "mic"],
+    "screen": ["screen", "screens", "display", "resolution", "brightness", "touchscreen"],
+    "speed": ["speed", "performance", "processor", "lag", "laggy", "boots", "loads"],
+    "comfort": ["comfort", "comfortable", "uncomfortable", "cushion", "cushioning",
+                "padding", "padded", "ergonomic"],
+    "fit": ["fit", "fits", "fitting", "fitted"],
+    "size": ["size", "sizes", "sizing", "compact", "bulky", "tiny", "too big", "too small",
+             "too large", "thickness", "thick", "thin"],
+    "weight": ["weight", "heavy", "lightweight", "weighs", "light as a feather"],
+    "warmth": ["warmth", "warm", "insulation", "insulated"],
+    "storage": ["storage", "pocket", "pockets", "compartment", "compartments", "capacity"],
+    "taste": ["taste", "tastes", "flavor", "flavour", "flavors", "flavours"],
+    "scent": ["scent", "scents", "smell", "smells", "fragrance", "perfume", "odor", "odour"],
+    "hydration": ["hydration", "hydrating", "moisturizing", "moisturising", "moisture"],
+    "design": ["design", "designed", "look", "looks", "style", "stylish", "color", "colour",
+               "colors", "colours", "finish"],
+    "setup": ["setup", "set up", "install", "installation", "instructions", "manual",
+              "assembly", "assemble", "app"],
+    "delivery": ["delivery", "delivered", "shipping", "shipped", "arrived", "arrival",
+                 "package", "packaging", "packaged"],
+    "service": ["customer service", "seller", "support", "refund", "warranty",
+                "replacement"],
+    "durability": ["durability", "durable", "sturdy", "flimsy", "build quality", "quality",
+                   "broke", "broken", "breaks", "fell apart", "stopped working", "lasted",
+                   "survived"],
+    "value": ["value", "price", "priced", "money", "cost", "costs", "worth", "expensive",
+              "overpriced", "bargain", "deal"],
+}
+
+#: Sentiment cues of product reviews, added to :data:`NEGATIVE_CUES` and
+#: :data:`POSITIVE_CUES` by :func:`label_aspects`.
+PRODUCT_NEGATIVE_CUES = NEGATIVE_CUES + (
+    "late", "damaged", "dented", "defective", "faulty", "useless", "junk", "waste",
+    "returned", "return", "returning", "leaks", "leaked", "overpriced", "expensive",
+    "stopped working", "died", "confusing", "missing", "unhelpful", "never answered",
+    "horrible", "worthless", "annoying", "hate", "short", "slippery", "fake", "shedding",
+    "fell out", "laggy", "lag", "thin", "itchy", "hurts",
+)
+PRODUCT_POSITIVE_CUES = POSITIVE_CUES + (
+    "nice", "awesome", "fantastic", "works", "worth", "worth it", "bargain", "warm",
+    "quiet", "on time", "early", "quickly", "helpful", "accurate", "strong", "pretty",
+    "pleasant", "simple", "intuitive", "satisfied", "pleased", "glad", "impressed",
+    "favorite", "favourite", "well made", "well built", "holds up", "fair",
+    "sleek", "compact", "fine",
+)
+
+RULES = ("first", "rating")
+UNLABELLED = ("drop", "keep")
+
+
+def _rating_sentiment(rating, scale):
+    """"positive" above the middle of the scale, "negative" below, else None."""
+    middle = (scale.low + scale.high) / 2
+    return "positive" if rating > middle else "negative" if rating < middle else None
+
+
+def _choose(mentions, from_rating, rule):
+    """One ``(aspect, sentiment, source)`` from a review's mentions (see
+    :func:`label_aspects`); ``source`` is "text", "rating" or None."""
+    if not mentions:
+        return None, None, None
+    known = [m for m in mentions if m[1] is not None]
+    if rule == "rating" and from_rating is not None:
+        agreeing = [m for m in known if m[1] == from_rating]
+        if agreeing:
+            return agreeing[0] + ("text",)
+    if known:
+        return known[0] + ("text",)
+    return mentions[0][0], from_rating, None if from_rating is None else "rating"
+
+
+def label_aspects(reviews, lexicon=None, text="text", rule="first", unlabelled="drop",
+                  scale=None, negative_cues=None, positive_cues=None, negators=None):
+    """Label each review with the aspect it talks about and its sentiment.
+
+    For review data without feature words (Amazon, a shop's own reviews):
+    :func:`extract_aspects` reads the aspects each review mentions, with
+    their sentiment, using a keyword ``lexicon``; one is kept per review:
+
+    * ``rule="first"``: the first aspect mentioned whose sentiment the text
+      tells ("the screen is bright, the battery is weak" -> screen, positive);
+    * ``rule="rating"``: the first aspect mentioned whose sentiment agrees
+      with the star rating (positive above the middle of ``scale``, negative
+      below), so a 2-star review of that text gets battery, negative; when no
+      mention agrees, as ``"first"``.
+
+    When the text names an aspect but no sentiment for it ("it keeps me
+    warm"), the star rating gives the sentiment (none for a rating in the
+    middle of the scale, such as 3 of 1-5).
+
+    Parameters
+    ----------
+    reviews : pandas.DataFrame
+        One review per row, with the ``text`` column(s) and, for the rating
+        fallback and ``rule="rating"``, a ``rating`` column.
+    lexicon : dict or list, optional
+        ``{aspect: [keywords]}`` (or aspect names, each its own keyword);
+        default :data:`PRODUCT_LEXICON`.
+    text : str or list of str
+        The text column, or several joined as sentences (e.g.
+        ``["summary", "text"]`` for Amazon's title and body). Missing text
+        counts as empty.
+    rule : {"first", "rating"}
+        Which mention labels the review (above).
+    unlabelled : {"drop", "keep"}
+        Reviews with no aspect found, or no sentiment: dropped (and counted),
+        or kept with ``aspect``/``sentiment`` None (e.g. to keep every rating
+        for a recommender; reason generators need labelled reviews).
+    scale : RatingScale, tuple or None
+        The rating scale (default whole stars 1-5), for the rating fallback.
+    negative_cues, positive_cues, negators : collection of str, optional
+        Sentiment cues; default :data:`PRODUCT_NEGATIVE_CUES`,
+        :data:`PRODUCT_POSITIVE_CUES`, :data:`NEGATORS`.
+
+    Returns
+    -------
+    labelled : pandas.DataFrame
+        A copy of ``reviews`` with ``aspect`` and ``sentiment`` columns
+        (replacing any there were), with a fresh index.
+    report : dict
+        ``reviews``; ``with an aspect`` and ``coverage`` (their share);
+        ``sentiment from the rating`` (labels whose sentiment the text did not
+        tell); ``unlabelled`` (no aspect or no sentiment) and ``dropped`` (0
+        with ``unlabelled="keep"``); ``rule``.
+
+    Notes
+    -----
+    A lexicon reads keywords, not meaning: measure how well it labels your
+    reviews on a sample you label by hand before trusting it (see the limits
+    in :func:`extract_aspects`).
+    """
+    columns = [text] if isinstance(text, str) else list(text)
+    check_table(reviews, columns, "reviews")
+    check_choice("rule", rule, RULES)
+    check_choice("unlabelled", unlabelled, UNLABELLED)
+    scale = check_scale(scale)
+    reader = _reader(PRODUCT_LEXICON if lexicon is None else lexicon,
+                     PRODUCT_NEGATIVE_CUES if negative_cues is None else negative_cues,
+                     PRODUCT_POSITIVE_CUES if positive_cues is None else positive_cues,
+                     negators, "word")
+    texts = [_review_text(reviews, columns, row) for row in range(len(reviews))]
+    if "rating" in reviews:
+        ratings = pd.to_numeric(reviews["rating"], errors="coerce").to_numpy(dtype=float)
+        from_rating = [_rating_sentiment(r, scale) if np.isfinite(r) else None for r in ratings]
+    else:
+        from_rating = [None] * len(reviews)
+    chosen = [_choose(_read(t, reader), s, rule) for t, s in zip(texts, from_rating)]
+    labelled = reviews.copy()
+    labelled["aspect"] = pd.Series([c[0] for c in chosen], index=reviews.index, dtype=object)
+    labelled["sentiment"] = pd.Series([c[1] for c in chosen], index=reviews.index, dtype=object)
+    has_aspect = labelled["aspect"].notna().to_numpy()
+    ok = has_aspect & labelled["sentiment"].notna().to_numpy()
+    report = {"reviews": len(reviews), "with an aspect": int(has_aspect.sum()),
+              "coverage": float(has_aspect.mean()),
+              "sentiment from the rating": sum(c[2] == "rating" for c in chosen),
+              "unlabelled": int((~ok).sum()),
+              "dropped": int((~ok).sum()) if unlabelled == "drop" else 0, "rule": rule}
+    if unlabelled == "drop":
+        labelled = labelled[ok]
+    return labelled.reset_index(drop=True), report
+
+
+def _review_text(reviews, columns, row):
+    """The text of one review: its ``columns`` joined as sentences."""
+    parts = []
+    for c in columns:
+        v = reviews[c].iat[row]
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            continue
+        if not isinstance(v, str):
+            raise ValueError(f"reviews: column {c!r} must hold strings, got {v!r} in row {row}")
+        if v.strip():
+            parts.append(v.strip())
+    return ". ".join(parts)

@@ -1,11 +1,14 @@
 """Cleaning a ratings log and scaling item features without leaking the test set.
 
 A raw interaction log is never clean: clients retry and log a purchase twice,
-fields arrive empty, a buggy form sends a rating of 0 or 7 or 3.5, an item id
-points at a product that was deleted. :func:`validate_ratings` finds every
-such problem and reports it, row by row; :func:`clean_ratings` drops the
-offending rows and says how many it dropped for each reason. Neither guesses
-a value: a row that cannot be trusted is removed, not repaired.
+fields arrive empty, a buggy form sends a rating of 0 or 7, or 3.5 on a
+whole-star scale, an item id points at a product that was deleted.
+:func:`validate_ratings` finds every such problem and reports it, row by row;
+:func:`clean_ratings` drops the offending rows and says how many it dropped
+for each reason. Neither guesses a value: a row that cannot be trusted is
+removed, not repaired. The rating scale is a parameter (``scale``, a
+:class:`reclib.checks.RatingScale`): on ``HALF_STARS`` a 3.5 is a valid
+rating, on the default whole stars 1-5 it is not.
 
 Numeric item features (price, popularity) are heavy-tailed and on different
 scales, so they are log-transformed (:func:`item_features`) and standardized
@@ -16,55 +19,31 @@ embedding table (or goes through ``keras.layers.IntegerLookup``).
 """
 from __future__ import annotations
 
-import numbers
-
 import keras
 import numpy as np
 import pandas as pd
 
-from reclib.data.splits import check_table
+from reclib.checks import RATING_COLUMNS, check_optional_int, check_scale, check_table
 
-REQUIRED = ("user_id", "item_id", "rating", "timestamp")
+REQUIRED = RATING_COLUMNS
 
 #: The problems :func:`validate_ratings` reports, in the order they are checked.
-PROBLEMS = ("missing_value", "not_numeric", "non_integer_rating",
+PROBLEMS = ("missing_value", "not_numeric", "off_step_rating",
             "out_of_range_rating", "unknown_user", "unknown_item", "duplicate")
 
 REPORT_COLUMNS = ["row", "column", "problem", "value"]
 
 
-def _check_size(name, n):
-    if n is None:
-        return None
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"{name} must be a positive integer or None, got {n!r}")
-    return int(n)
-
-
-def _check_table(df, columns):
-    check_table(df, columns)
-
-
-def _check_range(rating_range):
-    try:
-        lo, hi = (float(v) for v in rating_range)
-    except (TypeError, ValueError):
-        raise ValueError(f"rating_range must be a pair (low, high), got {rating_range!r}") from None
-    if not lo < hi:
-        raise ValueError(f"rating_range must have low < high, got {rating_range!r}")
-    return lo, hi
-
-
-def validate_ratings(df, n_users=None, n_items=None, rating_range=(1, 5),
-                     columns=REQUIRED):
+def validate_ratings(df, n_users=None, n_items=None, scale=None, columns=REQUIRED):
     """Find every problem in a ratings table, without changing it.
 
     Checks, in this order (the names are those of :data:`PROBLEMS`):
 
     * ``missing_value``: an empty (NaN / None) cell in one of ``columns``;
     * ``not_numeric``: a cell that is not a number (e.g. the text "five");
-    * ``non_integer_rating``: a rating such as 3.5 (ratings are whole stars);
-    * ``out_of_range_rating``: a rating outside ``rating_range`` (e.g. 0, 7);
+    * ``off_step_rating``: a rating between two steps of ``scale`` (3.5 on
+      whole stars, 3.25 on half stars);
+    * ``out_of_range_rating``: a rating outside ``scale`` (0 or 7 on 1-5);
     * ``unknown_user`` / ``unknown_item``: an id that is negative, not a whole
       number, or ``>= n_users`` / ``>= n_items`` (the range is not checked
       when ``n_users`` / ``n_items`` is None);
@@ -79,8 +58,9 @@ def validate_ratings(df, n_users=None, n_items=None, rating_range=(1, 5),
         The raw table, with at least ``columns``.
     n_users, n_items : int or None
         Number of known users and items (ids are ``0 .. n - 1``).
-    rating_range : (number, number)
-        Allowed ratings, inclusive.
+    scale : RatingScale, (low, high[, step]) or None
+        The rating scale (:func:`reclib.checks.check_scale`); default whole
+        stars 1-5, ``reclib.checks.HALF_STARS`` for 0.5-5 in half stars.
     columns : sequence of str
         The columns that must be present and filled.
 
@@ -99,10 +79,10 @@ def validate_ratings(df, n_users=None, n_items=None, rating_range=(1, 5),
         argument is invalid.
     """
     columns = list(columns)
-    _check_table(df, columns)
-    n_users = _check_size("n_users", n_users)
-    n_items = _check_size("n_items", n_items)
-    lo, hi = _check_range(rating_range)
+    check_table(df, columns, "ratings table")
+    n_users = check_optional_int("n_users", n_users)
+    n_items = check_optional_int("n_items", n_items)
+    scale = check_scale(scale)
 
     lines = []
 
@@ -126,11 +106,12 @@ def validate_ratings(df, n_users=None, n_items=None, rating_range=(1, 5),
     if "rating" in numeric:
         r = numeric["rating"]
         ok = ~np.isnan(r)
-        non_int = ok & (r != np.round(r))
-        report(non_int, "rating", "non_integer_rating", _raw(df, "rating"))
-        out = ok & ((r < lo) | (r > hi))
+        # off the scale's steps whatever the range: 0.5 on 1-5 is off-step and out of range
+        off_step = ok & ~_on_grid(scale, r)
+        report(off_step, "rating", "off_step_rating", _raw(df, "rating"))
+        out = ok & ((r < scale.low) | (r > scale.high))
         report(out, "rating", "out_of_range_rating", _raw(df, "rating"))
-        bad |= non_int | out
+        bad |= off_step | out
     for c, n, problem in (("user_id", n_users, "unknown_user"),
                           ("item_id", n_items, "unknown_item")):
         if c not in numeric:
@@ -165,13 +146,20 @@ def validate_ratings(df, n_users=None, n_items=None, rating_range=(1, 5),
     return out.reset_index(drop=True)
 
 
+def _on_grid(scale, r):
+    """Which ratings are a whole number of steps from the scale's low end."""
+    if scale.step is None:
+        return np.ones(len(r), dtype=bool)
+    k = (r - scale.low) / scale.step
+    return np.abs(k - np.round(k)) < 1e-6
+
+
 def _raw(df, column):
     """The values of ``df[column]`` as a NumPy object array (for reports)."""
     return df[column].to_numpy(dtype=object)
 
 
-def clean_ratings(df, n_users=None, n_items=None, rating_range=(1, 5),
-                  columns=REQUIRED):
+def clean_ratings(df, n_users=None, n_items=None, scale=None, columns=REQUIRED):
     """Drop every row :func:`validate_ratings` reports.
 
     Parameters are those of :func:`validate_ratings`.
@@ -180,24 +168,29 @@ def clean_ratings(df, n_users=None, n_items=None, rating_range=(1, 5),
     -------
     clean : pandas.DataFrame
         The remaining rows in their original order, with a fresh 0-based
-        index, and the id, rating and timestamp columns (those of ``columns``)
-        as ``int64``. A table without problems comes back unchanged (up to
-        that index and dtype).
+        index, the id and timestamp columns (those of ``columns``) as
+        ``int64``, and the ratings as ``int64`` on a scale of whole numbers
+        (1-5) or ``float64`` on any other (half stars). A table without
+        problems comes back unchanged (up to that index and dtype).
     dropped : pandas.Series
         Number of rows dropped for each problem in :data:`PROBLEMS` (a row
         with several problems counts once, under the first of them), so
         ``dropped.sum() == len(df) - len(clean)``.
     """
-    report = validate_ratings(df, n_users, n_items, rating_range, columns)
+    scale = check_scale(scale)
+    report = validate_ratings(df, n_users, n_items, scale, columns)
     first = report.drop_duplicates("row", keep="first")
     dropped = first["problem"].value_counts().reindex(list(PROBLEMS), fill_value=0)
     dropped.name = "rows dropped"
     keep = np.ones(len(df), dtype=bool)
     keep[first["row"].to_numpy(dtype=int)] = False
     clean = df.iloc[np.flatnonzero(keep)].reset_index(drop=True)
+    whole = scale.step is not None and float(scale.step).is_integer() \
+        and float(scale.low).is_integer()
     for c in ("user_id", "item_id", "rating", "timestamp"):
-        if c in columns and clean[c].dtype != np.int64:
-            clean[c] = pd.to_numeric(clean[c]).astype(np.int64)
+        dtype = np.int64 if c != "rating" or whole else np.float64
+        if c in columns and clean[c].dtype != dtype:
+            clean[c] = pd.to_numeric(clean[c]).astype(dtype)
     return clean, dropped
 
 
@@ -210,11 +203,8 @@ def item_features(items, log=("price", "popularity")):
     Returns a float32 DataFrame indexed by ``item_id``. Identifiers are not
     features and are never included.
     """
-    if not isinstance(items, pd.DataFrame):
-        raise ValueError(f"expected a pandas DataFrame, got {type(items).__name__}")
-    missing = [c for c in ("item_id", *log) if c not in items.columns]
-    if missing:
-        raise ValueError(f"items table is missing column(s) {missing}")
+    log = (log,) if isinstance(log, str) else tuple(log)
+    check_table(items, ("item_id", *log), "items table")
     out = {}
     for c in log:
         x = pd.to_numeric(items[c], errors="coerce").to_numpy(dtype=float)

@@ -16,13 +16,17 @@ noise floor) and :func:`World.true_reasons` (aspects ranked by contribution).
 from __future__ import annotations
 
 import json
-import numbers
 from dataclasses import dataclass, field
-from math import erf, sqrt
+from math import pi, sqrt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from reclib.checks import check_choice, check_ids, check_int, check_pairs, check_positive
+# Phrase banks (item-title words, review phrases) live in their own module.
+from reclib.data.shopsim_phrases import (CLOSERS, JOINERS, MODEL_WORDS, OPENERS, PHRASES,
+                                         TITLE_WORDS)
 
 ASPECTS = [
     "battery", "screen", "speed", "sound", "comfort", "fit", "weight",
@@ -65,185 +69,6 @@ PRICE_LEVEL = {"phone": 600, "headphones": 150, "laptop": 1100,
                "running shoes": 120, "jacket": 180, "coffee maker": 140,
                "backpack": 90, "skincare": 35, "smartwatch": 300, "tea": 15}
 
-# Words an item title uses for an aspect it is good at (used by the title
-# CNN of chapter 3: titles carry a noisy, public hint of aspect quality).
-TITLE_WORDS = {
-    "battery": "all-day", "screen": "vivid", "speed": "turbo",
-    "sound": "hi-fi", "comfort": "cushioned", "fit": "tailored",
-    "weight": "ultralight", "durability": "rugged", "design": "sleek",
-    "value": "essential", "warmth": "thermal", "taste": "barista",
-    "storage": "roomy", "scent": "fragrant", "hydration": "hydrating",
-}
-MODEL_WORDS = ["One", "Pro", "Air", "Max", "Lite", "Plus", "Go", "X", "S",
-               "Neo", "Prime", "Mini"]
-
-# Review phrase banks: several paraphrases per aspect and sentiment. Every
-# phrase contains the aspect keyword itself, so the feature word of a review
-# always appears in its text.
-PHRASES = {
-    "battery": {
-        "positive": ["the battery lasts all day", "the battery life is excellent",
-                     "the battery easily gets me through {context}",
-                     "I rarely need to charge the battery",
-                     "the battery holds up far better than my old one"],
-        "negative": ["the battery drains far too fast",
-                     "the battery barely lasts through {context}",
-                     "I have to charge the battery twice a day",
-                     "the battery life is disappointing",
-                     "the battery is weak"],
-    },
-    "screen": {
-        "positive": ["the screen is bright and sharp", "the screen looks gorgeous",
-                     "the screen is easy to read even outdoors",
-                     "colors on the screen really pop",
-                     "the screen is crisp"],
-        "negative": ["the screen is dim and washed out",
-                     "the screen is hard to read in sunlight",
-                     "the screen scratches too easily",
-                     "the screen looks grainy",
-                     "the screen is a letdown"],
-    },
-    "speed": {
-        "positive": ["the speed is impressive", "everything runs at great speed",
-                     "the speed makes {context} a breeze",
-                     "it has plenty of speed for what I do",
-                     "the speed never lets me down"],
-        "negative": ["the speed is sluggish", "it lacks speed when I need it",
-                     "the speed drops after a few minutes",
-                     "the speed is frustrating during {context}",
-                     "the speed is poor for the price"],
-    },
-    "sound": {
-        "positive": ["the sound is rich and clear", "the sound quality is superb",
-                     "the sound makes {context} so much better",
-                     "the sound has deep bass and clean highs",
-                     "the sound is wonderfully balanced"],
-        "negative": ["the sound is tinny", "the sound distorts at high volume",
-                     "the sound is muddy", "the sound quality is poor",
-                     "the sound lacks any bass"],
-    },
-    "comfort": {
-        "positive": ["the comfort is outstanding", "the comfort lasts for hours",
-                     "the comfort is perfect for {context}",
-                     "I love the comfort", "the comfort surprised me"],
-        "negative": ["the comfort is lacking after an hour",
-                     "the comfort is poor during {context}",
-                     "comfort is not its strength", "the comfort is disappointing",
-                     "the comfort is awful"],
-    },
-    "fit": {
-        "positive": ["the fit is spot on", "the fit is true to size",
-                     "the fit stays secure during {context}",
-                     "the fit feels made for me", "the fit is excellent"],
-        "negative": ["the fit is too tight", "the fit runs small",
-                     "the fit is loose and sloppy",
-                     "the fit is off during {context}", "the fit is poor"],
-    },
-    "weight": {
-        "positive": ["the weight is barely noticeable", "the low weight is a joy",
-                     "the weight is perfect for {context}",
-                     "the weight feels light as a feather",
-                     "I appreciate the light weight"],
-        "negative": ["the weight is too heavy", "the weight drags me down",
-                     "the weight is a burden during {context}",
-                     "the weight is more than I expected",
-                     "the weight makes it tiring to carry"],
-    },
-    "durability": {
-        "positive": ["the durability is impressive", "the durability is rock solid",
-                     "the durability holds up to {context}",
-                     "after months the durability still shows",
-                     "the durability is excellent"],
-        "negative": ["the durability is poor", "the durability is a letdown",
-                     "the durability did not survive {context}",
-                     "it fell apart, so much for durability",
-                     "the durability is worse than expected"],
-    },
-    "design": {
-        "positive": ["the design is beautiful", "the design is clean and modern",
-                     "the design gets compliments at {context}",
-                     "I love the design", "the design is elegant"],
-        "negative": ["the design is dull", "the design feels cheap",
-                     "the design is clunky", "the design looks dated",
-                     "the design is ugly"],
-    },
-    "value": {
-        "positive": ["the value is unbeatable", "the value for money is great",
-                     "the value is excellent for the price",
-                     "it is great value", "the value is hard to beat"],
-        "negative": ["the value is poor for the price", "the value is not there",
-                     "the value is disappointing", "it is poor value",
-                     "the value does not justify the cost"],
-    },
-    "warmth": {
-        "positive": ["the warmth is amazing on cold days",
-                     "the warmth keeps me cozy during {context}",
-                     "the warmth is just right", "the warmth is superb",
-                     "the warmth holds even in the wind"],
-        "negative": ["the warmth is lacking", "the warmth is not enough in winter",
-                     "the warmth fades during {context}",
-                     "the warmth is disappointing", "the warmth is poor"],
-    },
-    "taste": {
-        "positive": ["the taste is rich and smooth", "the taste is delicious",
-                     "the taste makes my mornings", "the taste is wonderful",
-                     "the taste is full and balanced"],
-        "negative": ["the taste is bitter", "the taste is flat",
-                     "the taste is weak and watery", "the taste is disappointing",
-                     "the taste is off"],
-    },
-    "storage": {
-        "positive": ["the storage is generous", "the storage fits everything for {context}",
-                     "the storage is well organized", "the storage is roomy",
-                     "the storage is excellent"],
-        "negative": ["the storage is cramped", "the storage is too small for {context}",
-                     "the storage is badly organized", "the storage is disappointing",
-                     "the storage is poor"],
-    },
-    "scent": {
-        "positive": ["the scent is lovely", "the scent is fresh and subtle",
-                     "the scent lingers just enough", "the scent is delightful",
-                     "the scent is calming"],
-        "negative": ["the scent is overpowering", "the scent is artificial",
-                     "the scent gives me a headache", "the scent is unpleasant",
-                     "the scent is too strong"],
-    },
-    "hydration": {
-        "positive": ["the hydration lasts all day", "the hydration is excellent",
-                     "the hydration keeps my skin soft", "the hydration is superb",
-                     "the hydration works wonders"],
-        "negative": ["the hydration wears off quickly", "the hydration is weak",
-                     "the hydration is not enough for dry skin",
-                     "the hydration is disappointing", "the hydration is poor"],
-    },
-}
-
-OPENERS = {
-    "positive": ["", "Love {this} {category}: ", "Great {category}, ",
-                 "Really happy with {this} {brand}: ",
-                 "Bought {this} {category} for {context} and ",
-                 "{This} {brand} {category} {is} a winner, ",
-                 "So far so good with the {brand}: ",
-                 "Five weeks in with {this} {brand} {category} and "],
-    "negative": ["", "Not happy with {this} {category}: ",
-                 "Disappointed by {this} {brand}: ",
-                 "Bought {this} {category} for {context} but ",
-                 "{This} {brand} {category} {falls} short, ",
-                 "Mixed feelings about the {brand}: ",
-                 "A few weeks in with {this} {brand} {category} and "],
-}
-JOINERS = {("positive", "positive"): [" and ", ", and also ", "; plus "],
-           ("positive", "negative"): [", but ", "; however ", " although "],
-           ("negative", "positive"): [", but ", "; still, ", " although "],
-           ("negative", "negative"): [" and ", "; also ", ", and "]}
-CLOSERS = {"positive": ["", "", " Highly recommend.", " Would buy again.",
-                        " Five stars from me.", " Perfect for {context}.",
-                        " {Brand} got this one right."],
-           "negative": ["", "", " Would not buy again.",
-                        " Expected more from {brand}.", " Returning it.",
-                        " Not great for {context}.",
-                        " {Brand} can do better."]}
-
 DEFAULT_SEED = 2024
 N_PERSONAS = 6
 WEIGHT_SCALE = 1.5
@@ -257,16 +82,29 @@ T0 = 1_704_067_200  # 2024-01-01 00:00:00 UTC
 YEAR = 365 * 24 * 3600
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
+def _erf(x):
+    """The error function, elementwise, to about 1e-15 (NumPy has none):
+    its Taylor series up to 1.5, a continued fraction for erfc beyond."""
+    x = np.asarray(x, dtype=float)
+    a = np.minimum(np.abs(x), 10.0)  # erf(10) is 1 in double precision
+    out = np.empty_like(a)
+    near = a <= 1.5
+    s = a[near]
+    term, total = s.copy(), s.copy()
+    for n in range(1, 40):  # sum (-1)^n s^(2n+1) / (n! (2n+1))
+        term = -term * s * s / n
+        total += term / (2 * n + 1)
+    out[near] = 2 / sqrt(pi) * total
+    b = a[~near]
+    frac = np.zeros_like(b)
+    for k in range(80, 0, -1):  # erfc(b) = exp(-b^2)/sqrt(pi) / (b + 1/2/(b + 1/(b + ...)))
+        frac = (k / 2) / (b + frac)
+    out[~near] = 1 - np.exp(-b * b) / sqrt(pi) / (b + frac)
+    return np.sign(x) * out
 
 
 def _normal_cdf(x):
-    x = np.asarray(x, dtype=float)
-    return 0.5 * (1.0 + np.vectorize(erf)(x / sqrt(2.0)))
+    return 0.5 * (1.0 + _erf(np.asarray(x, dtype=float) / sqrt(2.0)))
 
 
 @dataclass
@@ -302,30 +140,25 @@ class World:
     def n_items(self):
         return len(self.items)
 
-    def _check_ids(self, users, items):
-        users = np.asarray(users)
-        items = np.asarray(items)
-        if users.shape != items.shape:
-            raise ValueError(f"users and items must have the same shape, got "
-                             f"{users.shape} and {items.shape}")
-        if users.size and (users.min() < 0 or users.max() >= self.n_users):
-            raise ValueError(f"unknown user id: ids must lie in [0, {self.n_users})")
-        if items.size and (items.min() < 0 or items.max() >= self.n_items):
-            raise ValueError(f"unknown item id: ids must lie in [0, {self.n_items})")
-        return users.astype(int), items.astype(int)
+    def _check_pairs(self, users, items):
+        """Two id arrays of known users and items (whole numbers: 1.5 or "7" is an error)."""
+        return check_pairs(users, items, self.n_users, self.n_items, allow_empty=True)
 
     def utility(self, users, items):
-        """Mean latent utility (before noise) of each (user, item) pair."""
-        users, items = self._check_ids(users, items)
+        """Mean latent utility (before noise) of each (user, item) pair
+        (a float for one user id and one item id)."""
+        one = np.ndim(users) == 0 and np.ndim(items) == 0
+        users, items = self._check_pairs(users, items)
         inter = np.sum(self.user_weights[users] * self.item_aspects[items], axis=-1)
-        return self.global_mean + self.user_bias[users] + self.item_bias[items] + inter
+        out = self.global_mean + self.user_bias[users] + self.item_bias[items] + inter
+        return float(out[0]) if one else out
 
     def rating_distribution(self, users, items):
         """P(rating = 1..5) for each pair, shape (n, 5): the observation model.
 
         A rating is ``clip(round(utility + noise), 1, 5)`` with Gaussian noise.
         """
-        m = self.utility(users, items)[..., None]
+        m = np.asarray(self.utility(users, items))[..., None]
         edges = np.array([-np.inf, 1.5, 2.5, 3.5, 4.5, np.inf])
         cdf = _normal_cdf((edges - m) / self.noise)
         return np.diff(cdf, axis=-1)
@@ -345,7 +178,10 @@ class World:
         score) and ``sentiment`` ("positive" or "negative"), largest absolute
         contribution first. Only aspects the item has are listed.
         """
-        (user,), (item,) = self._check_ids([user], [item])
+        if np.ndim(user) != 0 or np.ndim(item) != 0:
+            raise ValueError(f"true_reasons takes one user id and one item id, got "
+                             f"{user!r} and {item!r}")
+        (user,), (item,) = self._check_pairs([user], [item])
         cat = self.items.at[item, "category"]
         rows = []
         for a in CATEGORY_ASPECTS[cat]:
@@ -358,7 +194,10 @@ class World:
 
     def item_aspect_set(self, item):
         """The aspects an item has (public: they follow from its category)."""
-        return set(CATEGORY_ASPECTS[self.items.at[int(item), "category"]])
+        if np.ndim(item) != 0:
+            raise ValueError(f"item_aspect_set takes one item id, got {item!r}")
+        (item,) = check_ids("item", [item], self.n_items)
+        return set(CATEGORY_ASPECTS[self.items.at[item, "category"]])
 
     def stats(self):
         """Sizes and review-text statistics of the world, as a dict."""
@@ -383,6 +222,12 @@ def generate(n_users=2000, n_items=600, categories=None, ratings_per_user=33,
              noise=0.85, seed=DEFAULT_SEED):
     """Generate a ShopSim world.
 
+    The world is built in five steps, each a function below, all drawing
+    from one random generator in this order: items (:func:`_make_items`),
+    users (:func:`_make_users`), selection of who rates what
+    (:func:`_select`), ratings and their times (:func:`_rate`), reviews
+    (:func:`_write_reviews`).
+
     Parameters
     ----------
     n_users, n_items : int
@@ -401,30 +246,59 @@ def generate(n_users=2000, n_items=600, categories=None, ratings_per_user=33,
     -------
     World
     """
-    _check_positive_int("n_users", n_users)
-    _check_positive_int("n_items", n_items)
-    _check_positive_int("ratings_per_user", ratings_per_user)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if not isinstance(noise, numbers.Real) or not noise > 0:
-        raise ValueError(f"noise must be a positive number, got {noise!r}")
+    n_users = check_int("n_users", n_users)
+    n_items = check_int("n_items", n_items)
+    ratings_per_user = check_int("ratings_per_user", ratings_per_user)
+    seed = check_int("seed", seed, low=0)
+    check_positive("noise", noise)
+    categories = _check_categories(categories, n_items)
+    rng = np.random.default_rng(seed)
+
+    items, item_aspects, item_bias, item_cat = _make_items(rng, n_items, categories)
+    users, user_weights, user_bias, user_traits, shopping = _make_users(
+        rng, n_users, n_items, categories, ratings_per_user)
+    mean_util = (GLOBAL_MEAN + user_bias[:, None] + item_bias[None, :]
+                 + user_weights @ item_aspects.T)
+    ru, ri = _select(rng, mean_util, items, item_cat, **shopping)
+    rating, ts = _rate(rng, mean_util, ru, ri, noise, n_users)
+    ratings = _write_reviews(rng, ru, ri, rating, ts, user_weights, item_aspects, items, users)
+    return World(items=items, users=users, ratings=ratings,
+                 item_aspects=item_aspects, user_weights=user_weights,
+                 user_bias=user_bias, item_bias=item_bias,
+                 global_mean=GLOBAL_MEAN, noise=float(noise), seed=seed,
+                 user_traits=user_traits,
+                 params=dict(n_users=n_users, n_items=n_items, categories=categories,
+                             ratings_per_user=ratings_per_user, noise=noise, seed=seed))
+
+
+def _check_categories(categories, n_items):
+    """The list of categories to use (default all), checked against the catalogue size."""
     if categories is None:
         categories = CATEGORIES
+    if isinstance(categories, str):
+        raise ValueError(f"categories must be a list of category names, not the string "
+                         f"{categories!r}; write [{categories!r}]")
     categories = list(categories)
     if not categories:
         raise ValueError("categories must not be empty")
     for c in categories:
-        if c not in CATEGORY_ASPECTS:
-            raise ValueError(f"unknown category {c!r}; known: {CATEGORIES}")
+        check_choice("category", c, CATEGORIES)
     if len(set(categories)) != len(categories):
-        raise ValueError("categories must not repeat")
+        raise ValueError(f"categories must not repeat, got {categories}")
     if n_items < len(categories):
         raise ValueError(f"n_items ({n_items}) must be at least the number of "
                          f"categories ({len(categories)})")
-    rng = np.random.default_rng(int(seed))
-    n_a = len(ASPECTS)
+    return categories
 
-    # --- items -----------------------------------------------------------
+
+def _make_items(rng, n_items, categories):
+    """Step 1, items: category (every one at least once), aspect scores,
+    brand, price, popularity, hidden bias, title.
+
+    Returns ``(items table, item_aspects, item_bias, item_cat)``;
+    ``item_cat`` is each item's index into ``categories``.
+    """
+    n_a = len(ASPECTS)
     item_cat = np.concatenate([np.arange(len(categories)),
                                rng.integers(0, len(categories), n_items - len(categories))])
     item_cat = np.sort(item_cat)
@@ -452,14 +326,24 @@ def generate(n_users=2000, n_items=600, categories=None, ratings_per_user=33,
         "title": titles, "price": price, "popularity": popularity,
         "aspects": [";".join(CATEGORY_ASPECTS[c]) for c in cat_names],
     })
+    return items, item_aspects, item_bias, item_cat
 
-    # --- users -----------------------------------------------------------
-    # Shoppers come in a few personas: a persona shops mostly in 2-3
-    # categories and cares about 2-3 of their aspects. A user takes a
-    # persona's aspects with individual strengths (and sometimes one aspect of
-    # their own) and a base weight of 0.15 on every aspect. Low-rank structure
-    # like this is what matrix factorization exploits.
-    n_c = len(categories)
+
+def _make_users(rng, n_users, n_items, categories, ratings_per_user):
+    """Step 2, users: personas, aspect weights, category affinities, bias,
+    price sensitivity, activity, use context.
+
+    Shoppers come in a few personas: a persona shops mostly in 2-3
+    categories and cares about 2-3 of their aspects. A user takes a
+    persona's aspects with individual strengths (and sometimes one aspect of
+    their own) and a base weight of 0.15 on every aspect. Low-rank structure
+    like this is what matrix factorization exploits.
+
+    Returns ``(users table, user_weights, user_bias, user_traits, shopping)``;
+    ``shopping`` holds what the selection step needs (``cat_aff``,
+    ``price_sens``, ``activity``).
+    """
+    n_a, n_c = len(ASPECTS), len(categories)
     persona_cats, persona_aspects = [], []
     for _ in range(N_PERSONAS):
         cats = rng.choice(n_c, size=min(n_c, PERSONA_CATEGORIES), replace=False)
@@ -495,23 +379,23 @@ def generate(n_users=2000, n_items=600, categories=None, ratings_per_user=33,
     users = pd.DataFrame({"user_id": np.arange(n_users), "context": context})
     user_traits = pd.DataFrame({"persona": persona,
                                 "price_sensitivity": np.round(price_sens, 3)})
+    shopping = dict(cat_aff=cat_aff, price_sens=price_sens, activity=activity)
+    return users, user_weights, user_bias, user_traits, shopping
 
-    global_mean = GLOBAL_MEAN
-    world = World(items=items, users=users, ratings=pd.DataFrame(),
-                  item_aspects=item_aspects, user_weights=user_weights,
-                  user_bias=user_bias, item_bias=item_bias,
-                  global_mean=global_mean, noise=float(noise), seed=int(seed),
-                  user_traits=user_traits,
-                  params=dict(n_users=n_users, n_items=n_items,
-                              categories=categories,
-                              ratings_per_user=ratings_per_user, noise=noise,
-                              seed=int(seed)))
 
-    # --- selection: who rates what ----------------------------------------
-    mean_util = (global_mean + user_bias[:, None] + item_bias[None, :]
-                 + user_weights @ item_aspects.T)
+def _select(rng, mean_util, items, item_cat, cat_aff, price_sens, activity):
+    """Step 3, selection: which items each user rates (``activity[u]`` of them).
+
+    Not at random: items are drawn without replacement (Gumbel top-k) with
+    probability proportional to exp(0.8 utility + 0.8 log popularity + log
+    category affinity - price sensitivity x standardized log price).
+    Returns the (user, item) pairs as two arrays, by user, items ascending.
+    """
+    n_users, n_items = mean_util.shape
+    price = items["price"].to_numpy()
+    popularity = items["popularity"].to_numpy()
     z_price = np.zeros(n_items)
-    for c in range(len(categories)):
+    for c in range(cat_aff.shape[1]):
         m = item_cat == c
         lp = np.log(price[m])
         z_price[m] = (lp - lp.mean()) / (lp.std() + 1e-9)
@@ -524,18 +408,29 @@ def generate(n_users=2000, n_items=600, categories=None, ratings_per_user=33,
         chosen = np.argpartition(-(logits[u] + g), activity[u] - 1)[:activity[u]]
         rows_u.append(np.full(activity[u], u))
         rows_i.append(np.sort(chosen))
-    ru = np.concatenate(rows_u)
-    ri = np.concatenate(rows_i)
+    return np.concatenate(rows_u), np.concatenate(rows_i)
+
+
+def _rate(rng, mean_util, ru, ri, noise, n_users):
+    """Step 4, ratings and times: ``clip(round(utility + noise), 1, 5)``, and
+    a timestamp in each user's active window (2.5-15 weeks inside 2024)."""
     util = mean_util[ru, ri] + rng.normal(0, noise, len(ru))
     rating = np.clip(np.round(util), 1, 5).astype(int)
-
-    # timestamps: each user is active over a window inside one year
     start = rng.uniform(0, 0.7 * YEAR, n_users)
     span = rng.uniform(0.05, 0.3, n_users) * YEAR
     ts = T0 + start[ru] + rng.uniform(0, 1, len(ru)) * span[ru]
-    ts = ts.astype(np.int64)
+    return rating, ts.astype(np.int64)
 
-    # --- reviews ----------------------------------------------------------
+
+def _write_reviews(rng, ru, ri, rating, ts, user_weights, item_aspects, items, users):
+    """Step 5, reviews: one sentence per rating about the aspect that
+    contributed most (its feature word and sentiment), from the phrase banks
+    of :mod:`reclib.data.shopsim_phrases`; half the time a second clause
+    about the runner-up aspect. Returns the ratings table, sorted by user and
+    time."""
+    cat_names = items["category"].tolist()
+    brand = items["brand"].tolist()
+    context = users["context"].tolist()
     texts, feats, sents = [], [], []
     for u, i, r in zip(ru, ri, rating):
         contrib = user_weights[u] * item_aspects[i]
@@ -564,14 +459,10 @@ def generate(n_users=2000, n_items=600, categories=None, ratings_per_user=33,
         texts.append(text[0].upper() + text[1:])
         feats.append(ASPECTS[a1])
         sents.append(s1)
-
     ratings = pd.DataFrame({"user_id": ru, "item_id": ri, "rating": rating,
                             "timestamp": ts, "text": texts, "aspect": feats,
                             "sentiment": sents})
-    ratings = ratings.sort_values(["user_id", "timestamp"], kind="stable") \
-        .reset_index(drop=True)
-    world.ratings = ratings
-    return world
+    return ratings.sort_values(["user_id", "timestamp"], kind="stable").reset_index(drop=True)
 
 
 def _pick(rng, options):

@@ -8,78 +8,51 @@ Each split answers a different question and prevents a different leak:
   (one global cut-off time: nothing after it is seen in training);
 * :func:`leave_last_out` - what will each user do next? (each user's last
   interaction is held out; the top-K protocol of sequential recommenders).
+
+Every split checks its table with :func:`reclib.checks.check_ratings` on the
+rating scale ``scale`` (default: whole stars 1-5; pass
+``reclib.checks.HALF_STARS``, or the ``scale`` a loader returns, for
+MovieLens ``ratings.csv``).
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
-import pandas as pd
 
-REQUIRED = ("user_id", "item_id", "rating", "timestamp")
+# check_table / check_ratings are re-exported for code that still imports
+# them from here; they live in reclib.checks (this re-export goes in 0.2).
+from reclib.checks import (RATING_COLUMNS, check_fraction, check_int,  # noqa: F401
+                           check_ratings, check_seed, check_table)
 
-
-def check_table(df, columns, name="ratings table"):
-    """Raise ValueError unless ``df`` is a non-empty DataFrame with ``columns``."""
-    if not isinstance(df, pd.DataFrame):
-        raise ValueError(f"{name}: expected a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise ValueError(f"{name} is missing column(s) {missing}")
-    if len(df) == 0:
-        raise ValueError(f"{name} is empty")
-    return df
+REQUIRED = RATING_COLUMNS
 
 
-def check_ratings(df, columns=REQUIRED):
-    """Raise ValueError unless ``df`` is a non-empty ratings table.
-
-    Checks the columns, missing values, and that ratings lie in 1-5.
-    """
-    check_table(df, columns)
-    nan = [c for c in columns if df[c].isna().any()]
-    if nan:
-        raise ValueError(f"ratings table has missing values in {nan}")
-    if "rating" in columns:
-        r = df["rating"].to_numpy(dtype=float)
-        if (r < 1).any() or (r > 5).any():
-            raise ValueError("ratings must lie in [1, 5]; found "
-                             f"{r.min()} .. {r.max()}")
-    return df
-
-
-def _check_fraction(name, x):
-    if not isinstance(x, numbers.Real) or not 0 < x < 1:
-        raise ValueError(f"{name} must be a number strictly between 0 and 1, got {x!r}")
-
-
-def random_split(df, test_fraction=0.2, seed=0):
+def random_split(df, test_fraction=0.2, seed=0, scale=None):
     """Hold out a random ``test_fraction`` of the rows. Returns (train, test)."""
-    check_ratings(df)
-    _check_fraction("test_fraction", test_fraction)
-    rng = np.random.default_rng(seed)
+    check_ratings(df, scale=scale)
+    check_fraction("test_fraction", test_fraction, open_interval=True)
+    rng = np.random.default_rng(check_seed(seed))
     mask = rng.random(len(df)) < test_fraction
     return df[~mask].reset_index(drop=True), df[mask].reset_index(drop=True)
 
 
-def temporal_split(df, test_fraction=0.2):
+def temporal_split(df, test_fraction=0.2, scale=None):
     """Hold out everything after the global ``1 - test_fraction`` time quantile."""
-    check_ratings(df)
-    _check_fraction("test_fraction", test_fraction)
+    check_ratings(df, scale=scale)
+    check_fraction("test_fraction", test_fraction, open_interval=True)
     cut = df["timestamp"].quantile(1 - test_fraction)
     test = df["timestamp"] > cut
     return df[~test].reset_index(drop=True), df[test].reset_index(drop=True)
 
 
-def leave_last_out(df, n=1, min_train=1):
+def leave_last_out(df, n=1, min_train=1, scale=None):
     """Hold out each user's last ``n`` interactions (by timestamp).
 
     Users with fewer than ``n + min_train`` interactions stay entirely in
     training.
     """
-    check_ratings(df)
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    check_ratings(df, scale=scale)
+    n = check_int("n", n, low=1)
+    min_train = check_int("min_train", min_train, low=0)
     order = df.sort_values(["user_id", "timestamp"], kind="stable")
     rank_from_end = order.groupby("user_id").cumcount(ascending=False)
     size = order.groupby("user_id")["item_id"].transform("size")

@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from numbers import Integral
 
 import numpy as np
+
+from reclib.checks import check_int, check_optional_int
 
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 SPECIALS = (PAD, BOS, EOS, UNK)  # ids 0, 1, 2, 3
@@ -123,10 +124,8 @@ class Vocabulary:
         Vocabulary
         """
         _check_level(level)
-        if not isinstance(min_count, Integral) or min_count < 1:
-            raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
-        if max_size is not None and (not isinstance(max_size, Integral) or max_size < 1):
-            raise ValueError(f"max_size must be None or an integer >= 1, got {max_size!r}")
+        min_count = check_int("min_count", min_count, low=1)
+        max_size = check_optional_int("max_size", max_size, low=1)
         if isinstance(texts, str):
             raise ValueError("texts must be a list of strings, not a single string")
         counts = Counter()
@@ -168,11 +167,10 @@ class Vocabulary:
 
     def id_to_token(self, idx):
         """Token of id ``idx``; ValueError for an id outside the vocabulary."""
-        if isinstance(idx, (bool, np.bool_)) or not isinstance(idx, (Integral, np.integer)):
-            raise ValueError(f"token id must be an integer, got {idx!r}")
-        if not 0 <= int(idx) < len(self.itos):
-            raise ValueError(f"unknown token id {int(idx)} (vocabulary size {len(self)})")
-        return self.itos[int(idx)]
+        idx = check_int("token id", idx, low=None)
+        if not 0 <= idx < len(self.itos):
+            raise ValueError(f"unknown token id {idx} (vocabulary size {len(self)})")
+        return self.itos[idx]
 
     # ------------------------------------------------------------ encoding
     def encode(self, text, max_len=None, add_bos=False, add_eos=False):
@@ -195,9 +193,8 @@ class Vocabulary:
         """
         ids = [self.token_to_id(t) for t in tokenize(text, self.level)]
         n_special = int(bool(add_bos)) + int(bool(add_eos))
+        max_len = check_optional_int("max_len", max_len, low=1)
         if max_len is not None:
-            if not isinstance(max_len, Integral) or isinstance(max_len, bool) or max_len <= 0:
-                raise ValueError(f"max_len must be a positive integer, got {max_len!r}")
             if max_len <= n_special and n_special:
                 raise ValueError(f"max_len={max_len} leaves no room for a token next to "
                                  f"{n_special} special token(s)")

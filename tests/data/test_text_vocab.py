@@ -82,7 +82,8 @@ def test_json_round_trip():
     (lambda: Vocabulary.from_texts(["a"], level="bpe"), "unknown tokenization level"),
     (lambda: Vocabulary.from_texts(["a"], min_count=0), "min_count"),
     (lambda: Vocabulary.from_texts(["a"], min_count=2), "no token occurs"),
-    (lambda: Vocabulary.from_texts(["a"], max_size=0), "max_size"),
+    (lambda: Vocabulary.from_texts(["a"], max_size=0), "max_size must be an integer >= 1"),
+    (lambda: Vocabulary.from_texts(["a"], min_count=1.5), "min_count must be an integer"),
     (lambda: Vocabulary(["a", "a"]), "duplicate"),
     (lambda: Vocabulary(["<unk>"]), "special"),
     (lambda: Vocabulary.from_json("{}"), "not a serialized"),
@@ -94,8 +95,11 @@ def test_build_errors(call, msg):
 
 
 @pytest.mark.parametrize("call,msg", [
-    (lambda v: v.encode("a", max_len=0), "max_len must be a positive integer"),
-    (lambda v: v.encode("a", max_len=-3), "max_len must be a positive integer"),
+    (lambda v: v.encode("a", max_len=0), "max_len must be an integer >= 1, got 0"),
+    (lambda v: v.encode("a", max_len=-3), "max_len must be an integer >= 1"),
+    (lambda v: v.encode("a", max_len=2.0), "max_len must be an integer, got 2.0"),
+    (lambda v: v.id_to_token(1.0), "token id must be an integer"),
+    (lambda v: v.id_to_token(True), "token id must be an integer"),
     (lambda v: v.encode("a", max_len=2, add_bos=True, add_eos=True), "no room"),
     (lambda v: v.encode(None), "must be a string"),
     (lambda v: v.decode([1, 999]), "unknown token id 999"),

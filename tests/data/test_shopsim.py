@@ -1,4 +1,5 @@
 import filecmp
+import math
 
 import numpy as np
 import pandas as pd
@@ -6,7 +7,7 @@ import pytest
 
 from reclib.data import load_shopsim, shopsim
 from reclib.data.splits import random_split
-from reclib.models.baselines import Biases, GlobalMean, Popularity
+from reclib.models.baselines import Biases, GlobalMean
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +105,7 @@ def test_expected_rating_beats_every_baseline(seed):
     err = lambda p: np.sqrt(np.mean((np.clip(p, 1, 5) - y) ** 2))
     oracle = err(w.expected_rating(u, i))
     for model in (GlobalMean(), Biases()):
-        model.fit(train, w.n_users, w.n_items)
+        model.fit(train, items=w.items, users=w.users)
         assert oracle < err(model.predict(u, i))
 
 
@@ -130,15 +131,19 @@ def test_categories_subset():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(n_users=0), "n_users must be positive"),
-    (dict(n_items=-3), "n_items must be positive"),
+    (dict(n_users=0), "n_users must be an integer >= 1, got 0"),
+    (dict(n_items=-3), "n_items must be an integer >= 1"),
     (dict(n_users=2.5), "n_users must be an integer"),
-    (dict(ratings_per_user=0), "ratings_per_user must be positive"),
-    (dict(categories=["phone", "spaceship"]), "unknown category 'spaceship'"),
+    (dict(ratings_per_user=0), "ratings_per_user must be an integer >= 1"),
+    (dict(categories=["phone", "spaceship"]), "category must be one of .*got 'spaceship'"),
+    (dict(categories="phone"), "not the string 'phone'; write \\['phone'\\]"),
     (dict(categories=[]), "categories must not be empty"),
-    (dict(seed="42"), "seed must be a non-negative integer"),
-    (dict(seed=1.5), "seed must be a non-negative integer"),
-    (dict(noise=0), "noise must be a positive number"),
+    (dict(categories=["tea", "tea"]), "categories must not repeat"),
+    (dict(seed="42"), "seed must be an integer"),
+    (dict(seed=1.5), "seed must be an integer"),
+    (dict(seed=-1), "seed must be an integer >= 0"),
+    (dict(noise=0), "noise must be > 0"),
+    (dict(noise=float("nan")), "noise must be a finite number"),
     (dict(n_items=3), "n_items .* must be at least the number of categories"),
 ])
 def test_bad_arguments(kwargs, message):
@@ -147,12 +152,52 @@ def test_bad_arguments(kwargs, message):
 
 
 def test_oracle_rejects_unknown_ids(small):
-    with pytest.raises(ValueError, match="unknown user id"):
+    with pytest.raises(ValueError, match="unknown user id 300: known ids are 0..299"):
         small.expected_rating([small.n_users], [0])
-    with pytest.raises(ValueError, match="unknown item id"):
+    with pytest.raises(ValueError, match="unknown item id -1"):
         small.true_reasons(0, -1)
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match="same length, got 2 and 1"):
         small.expected_rating([0, 1], [0])
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda w: w.expected_rating([1.5], [0]), "user ids must be whole numbers, got 1.5"),
+    (lambda w: w.utility([0], [2.5]), "item ids must be whole numbers, got 2.5"),
+    (lambda w: w.utility(["3"], [0]), "user ids must be integers 0..n-1, got '3'"),
+    (lambda w: w.rating_distribution([0], ["a"]), "item ids must be integers"),
+    (lambda w: w.true_reasons(1.5, 0), "user ids must be whole numbers"),
+    (lambda w: w.true_reasons([0, 1], 0), "one user id and one item id"),
+    (lambda w: w.item_aspect_set(0.5), "item ids must be whole numbers"),
+    (lambda w: w.item_aspect_set(80), "unknown item id 80"),
+    (lambda w: w.utility([[0, 1]], [[0, 1]]), "1-D"),
+    (lambda w: w.utility([True], [0]), "booleans"),
+])
+def test_oracle_rejects_bad_ids(small, call, message):
+    """1.5 is not truncated to 1, and "3" is not read as 3."""
+    with pytest.raises(ValueError, match=message):
+        call(small)
+
+
+def test_oracle_accepts_one_pair_and_whole_floats(small):
+    one = small.expected_rating(3, 7)
+    assert isinstance(one, float)
+    assert one == pytest.approx(small.expected_rating([3], [7])[0])
+    np.testing.assert_array_equal(small.utility(np.array([3.0]), [7]), small.utility([3], [7]))
+    assert small.utility([], []).shape == (0,)
+
+
+def test_vectorised_erf_matches_math_erf():
+    x = np.concatenate([np.linspace(-12, 12, 20001), [0.0, 1.5, -1.5, np.inf, -np.inf]])
+    np.testing.assert_allclose(shopsim._erf(x), [math.erf(v) for v in x], rtol=0, atol=2e-15)
+    np.testing.assert_array_equal(shopsim._normal_cdf([-np.inf, 0.0, np.inf]), [0, 0.5, 1])
+
+
+def test_phrase_banks_have_their_own_module():
+    from reclib.data import shopsim_phrases
+    assert shopsim.PHRASES is shopsim_phrases.PHRASES
+    assert set(shopsim_phrases.PHRASES) == set(shopsim.ASPECTS) == set(shopsim.TITLE_WORDS)
+    for aspect, banks in shopsim_phrases.PHRASES.items():   # the feature word is in the text
+        assert all(aspect in phrase for bank in banks.values() for phrase in bank)
 
 
 def test_load_missing_folder(tmp_path):

@@ -4,14 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from reclib.data import shopsim
+from reclib.checks import HALF_STARS
 from reclib.data.cleaning import (PROBLEMS, clean_ratings, fit_normalizer, item_features,
                                   scale_train_test, validate_ratings)
 
 
 @pytest.fixture(scope="module")
-def world():
-    return shopsim.generate(n_users=60, n_items=40, ratings_per_user=10, seed=3)
+def world(world_60x40):
+    return world_60x40
 
 
 @pytest.fixture()
@@ -75,7 +75,7 @@ def test_duplicate_pair_keeps_latest_timestamp(table):
 
 
 @pytest.mark.parametrize("rating, problem", [(7, "out_of_range_rating"),
-                                             (3.5, "non_integer_rating"),
+                                             (3.5, "off_step_rating"),
                                              ("five", "not_numeric")])
 def test_broken_copy_never_wins_over_good_row(table, rating, problem):
     # a later copy of row 0 with a broken rating: the good row must stay
@@ -120,24 +120,52 @@ def test_out_of_range_rating(table, rating):
 
 
 @pytest.mark.parametrize("rating", [3.5, 1.5, 4.999])
-def test_non_integer_rating(table, rating):
+def test_off_step_rating(table, rating):
     dirty = with_row(table, rating=rating, item_id=3)
-    assert problems_at(validate_ratings(dirty, 3, 4), 5) == ["non_integer_rating"]
+    assert problems_at(validate_ratings(dirty, 3, 4), 5) == ["off_step_rating"]
+
+
+def test_half_stars_are_valid_on_a_half_star_scale(table):
+    halves = table.assign(rating=[5.0, 0.5, 3.5, 1.5, 2.0])
+    assert validate_ratings(halves, 3, 4, scale=HALF_STARS).empty
+    clean, dropped = clean_ratings(halves, 3, 4, scale=HALF_STARS)
+    pd.testing.assert_frame_equal(clean, halves)      # float ratings stay float
+    assert clean["rating"].dtype == np.float64 and dropped.sum() == 0
+    # on whole stars the same half stars are dropped, 0.5 also as out of range
+    report = validate_ratings(halves, 3, 4)
+    assert problems_at(report, 1) == ["off_step_rating", "out_of_range_rating"]
+    assert problems_at(report, 2) == ["off_step_rating"]
+    assert clean_ratings(halves, 3, 4)[1]["off_step_rating"] == 3
+
+
+@pytest.mark.parametrize("rating, problem", [(3.25, "off_step_rating"),
+                                             (0.0, "out_of_range_rating"),
+                                             (5.5, "out_of_range_rating")])
+def test_half_star_scale_problems(table, rating, problem):
+    dirty = with_row(table, rating=rating, item_id=3)
+    assert problems_at(validate_ratings(dirty, 3, 4, scale=HALF_STARS), 5) == [problem]
+
+
+def test_continuous_scale_has_no_steps(table):
+    dirty = with_row(table, rating=3.14159, item_id=3)
+    assert validate_ratings(dirty, 3, 4, scale=(1, 5)).empty
+    assert problems_at(validate_ratings(dirty, 3, 4, scale=(1, 3)), 5) == \
+        ["out_of_range_rating"]
 
 
 def test_row_with_two_problems_is_reported_twice_and_dropped_once(table):
     dirty = with_row(table, rating=0.5, item_id=9)
     report = validate_ratings(dirty, 3, 4)
-    assert problems_at(report, 5) == ["non_integer_rating", "out_of_range_rating",
+    assert problems_at(report, 5) == ["off_step_rating", "out_of_range_rating",
                                       "unknown_item"]
     clean, dropped = clean_ratings(dirty, 3, 4)
     assert dropped.sum() == 1 == len(dirty) - len(clean)
-    assert dropped["non_integer_rating"] == 1  # counted under its first problem
+    assert dropped["off_step_rating"] == 1  # counted under its first problem
 
 
-def test_custom_rating_range(table):
+def test_custom_scale(table):
     dirty = with_row(table, rating=10, item_id=3)
-    assert validate_ratings(dirty, 3, 4, rating_range=(1, 10)).empty
+    assert validate_ratings(dirty, 3, 4, scale=(1, 10, 1)).empty
     assert problems_at(validate_ratings(dirty, 3, 4), 5) == ["out_of_range_rating"]
 
 
@@ -190,7 +218,7 @@ def test_every_injected_problem_is_caught(world):
     assert set(report["row"]) == set(range(len(r), len(dirty)))
     clean, dropped = clean_ratings(dirty, world.n_users, world.n_items)
     pd.testing.assert_frame_equal(clean, r)
-    assert dropped.to_dict() == {"missing_value": 1, "not_numeric": 0, "non_integer_rating": 1,
+    assert dropped.to_dict() == {"missing_value": 1, "not_numeric": 0, "off_step_rating": 1,
                                  "out_of_range_rating": 2, "unknown_user": 1,
                                  "unknown_item": 1, "duplicate": 5}
 
@@ -224,11 +252,17 @@ def test_not_a_dataframe(table):
         validate_ratings(table.to_dict())
 
 
-@pytest.mark.parametrize("kwargs", [dict(n_users=0), dict(n_items=-3), dict(n_items=2.5),
-                                    dict(n_users=True), dict(rating_range=(5, 1)),
-                                    dict(rating_range=3)])
-def test_bad_arguments(table, kwargs):
-    with pytest.raises(ValueError):
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(n_users=0), "n_users must be an integer >= 1"),
+    (dict(n_items=-3), "n_items must be an integer >= 1"),
+    (dict(n_items=2.5), "n_items must be an integer"),
+    (dict(n_users=True), "n_users must be an integer"),
+    (dict(scale=(5, 1)), "low < high"),
+    (dict(scale=3), "scale must be a RatingScale"),
+    (dict(scale=(1, 5, 0.3)), "whole number of steps"),
+])
+def test_bad_arguments(table, kwargs, match):
+    with pytest.raises(ValueError, match=match):
         validate_ratings(table, **kwargs)
 
 
