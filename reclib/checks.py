@@ -263,13 +263,22 @@ def check_ratings(df, columns=RATING_COLUMNS, scale=None, name="ratings table"):
         r = df["rating"].to_numpy(dtype=float)
         if not np.isfinite(r).all():
             raise ValueError(f"{name}: ratings must be finite")
-        off = ~scale.contains(r)
-        if off.any():
-            step = "" if scale.step is None else f" in steps of {scale.step:g}"
-            raise ValueError(f"{name}: rating {r[off][0]:g} is not on the scale "
-                             f"{scale.low:g}..{scale.high:g}{step} ({int(off.sum())} such "
-                             f"rows); pass scale= for another scale")
+        check_on_scale(r, scale, name)
     return df
+
+
+def check_on_scale(ratings, scale=None, name="ratings"):
+    """``ratings`` as a float array, if every one lies on ``scale`` (its range
+    and step; default whole stars 1-5)."""
+    scale = check_scale(scale)
+    r = np.asarray(ratings, dtype=float)
+    off = ~scale.contains(r)
+    if off.any():
+        step = "" if scale.step is None else f" in steps of {scale.step:g}"
+        raise ValueError(f"{name}: rating {r[off][0]:g} is not on the scale "
+                         f"{scale.low:g}..{scale.high:g}{step} ({int(off.sum())} such "
+                         f"rows); pass scale= for another scale")
+    return r
 
 
 def check_reviews(df, columns=REVIEW_COLUMNS, aspects=None, scale=None,

@@ -129,12 +129,16 @@ class Recommender:
         users, items = check_pairs(users, items, self.n_users_, self.n_items_)
         return np.asarray(self._predict(users, items), dtype=float).reshape(-1)
 
+    def _users(self, users):
+        """Checked user ids (default: every user) of a fitted model."""
+        check_fitted(self, "fit_time_")
+        return np.arange(self.n_users_) if users is None else \
+            check_ids("user", users, self.n_users_)
+
     def score_matrix(self, users=None):
         """Scores of every item for each of ``users`` (default: all), shape
         ``(len(users), n_items)``."""
-        check_fitted(self, "fit_time_")
-        users = np.arange(self.n_users_) if users is None else \
-            check_ids("user", users, self.n_users_)
+        users = self._users(users)
         n = self.n_items_
         s = self._predict(np.repeat(users, n), np.tile(np.arange(n), len(users)))
         return np.asarray(s, dtype=float).reshape(len(users), n)

@@ -1,6 +1,7 @@
 """reclib.metrics: how good are the ratings, the rankings and the reasons?
 
-* :mod:`reclib.metrics.rating`: RMSE and MAE (predictions clipped to 1-5);
+* :mod:`reclib.metrics.rating`: RMSE and MAE (predictions clipped to the
+  rating scale, whole stars 1-5 unless `scale=` says otherwise);
 * :mod:`reclib.metrics.ranking`: Precision/Recall/NDCG@K and catalogue
   coverage, checked against keras-rs;
 * :mod:`reclib.metrics.text`: BLEU and ROUGE (sacrebleu, rouge-score), USR,

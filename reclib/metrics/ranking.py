@@ -33,15 +33,9 @@ agreement and both differences.
 """
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 
-
-def _check_k(k):
-    if isinstance(k, bool) or not isinstance(k, (Integral, np.integer)) or k <= 0:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
-    return int(k)
+from reclib.checks import check_int, check_k
 
 
 def _check_lists(recommended):
@@ -61,7 +55,7 @@ def _check_lists(recommended):
 
 def _pairs(recommended, relevant, k):
     """Yield (top-k list, relevant set) for every user with relevant items."""
-    k = _check_k(k)
+    k = check_k(k)
     _check_lists(recommended)
     if not isinstance(relevant, dict):
         raise ValueError("relevant must be a dict {user: set of item ids}")
@@ -174,10 +168,9 @@ def catalogue_coverage(recommended, n_items, k=None):
         popularity-biased recommender.
     """
     _check_lists(recommended)
-    if isinstance(n_items, bool) or not isinstance(n_items, (Integral, np.integer)) or n_items <= 0:
-        raise ValueError(f"n_items must be a positive integer, got {n_items!r}")
+    n_items = check_int("n_items", n_items)
     if k is not None:
-        k = _check_k(k)
+        k = check_k(k)
     seen = set()
     for lst in recommended.values():
         seen.update(list(lst)[:k] if k is not None else lst)

@@ -1,1 +1,12 @@
-"""reclib.models."""
+"""reclib.models: the recommenders, all of one shape (:class:`reclib.protocol.Recommender`).
+
+* :mod:`reclib.models.baselines`: ``GlobalMean``, ``Biases``, ``Popularity``;
+* :mod:`reclib.models.mf`: ``MF``, matrix factorization in Keras 3 (Adam
+  through ``model.fit``, or closed-form ALS), savable as ``.keras``;
+* :mod:`reclib.models.mf_numpy`: the NumPy MF of chapter 4 (loss, gradients,
+  SGD, ALS);
+* :mod:`reclib.models.features`: the title CNN, the behaviour LSTM and the
+  two-tower ``FeatureRecommender`` of chapter 3.
+
+Evaluation harnesses that take fitted models live in :mod:`reclib.evaluation`.
+"""

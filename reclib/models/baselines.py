@@ -1,89 +1,103 @@
-"""Baselines every recommender must beat: global mean, biases, popularity."""
+"""Baselines every recommender must beat: global mean, biases, popularity.
+
+All three follow :class:`reclib.protocol.Recommender`::
+
+    Biases().fit(train, items=world.items, users=world.users).recommend(0, k=10)
+"""
 from __future__ import annotations
 
 import numpy as np
 
-from reclib.models._checks import check_pairs, check_ids, sizes, top_k
+from reclib.checks import check_int, check_non_negative
+from reclib.protocol import Recommender
 
 
-class _Recommends:
-    """recommend(user, k): the best-scored items the user has not rated."""
+class GlobalMean(Recommender):
+    """Predicts the training mean rating for every pair.
 
-    def recommend(self, user, k=10, exclude_rated=True):
-        """Top-``k`` item ids for ``user``, best first, skipping rated items."""
-        (user,) = check_ids("user", [user], self.n_users_)
-        scores = self.score_items(user)
-        seen = self.rated_.get(int(user), ()) if exclude_rated else ()
-        return top_k(scores, k, seen)
+    Parameters
+    ----------
+    scale : reclib.checks.RatingScale or tuple, optional
+        The rating scale of the training ratings (default: whole stars 1-5;
+        ``reclib.checks.HALF_STARS`` for MovieLens-style half stars).
+    """
 
-    def _remember(self, df):
-        self.rated_ = df.groupby("user_id")["item_id"].apply(
-            lambda s: s.to_numpy()).to_dict()
+    def __init__(self, scale=None):
+        self.scale = scale
 
+    def _fit(self, train):
+        self.mean_ = float(train["rating"].mean())
 
-class GlobalMean:
-    """Predicts the training mean rating for every pair."""
-
-    def fit(self, df, n_users=None, n_items=None):
-        self.n_users_, self.n_items_ = sizes(df, n_users, n_items)
-        self.mean_ = float(df["rating"].mean())
-        return self
-
-    def predict(self, users, items):
-        users, items = check_pairs(users, items, self.n_users_, self.n_items_)
+    def _predict(self, users, items):
         return np.full(len(users), self.mean_)
 
+    def score_matrix(self, users=None):
+        """The training mean for every item (a constant: its top-K lists
+        are the lowest item ids, an arbitrary tie-break)."""
+        users = self._users(users)
+        return np.full((len(users), self.n_items_), self.mean_)
 
-class Biases(_Recommends):
+
+class Biases(Recommender):
     """Global mean + user bias + item bias, fitted by regularized alternating
     least squares: ``r_ui ~ mu + b_u + b_i``.
 
     Parameters
     ----------
     reg : float
-        L2 penalty on the biases (shrinks rarely-rated users and items to 0).
+        L2 penalty on the biases (>= 0; shrinks rarely-rated users and
+        items towards 0).
     n_iter : int
-        Alternating updates of the user and item biases.
+        Alternating updates of the user and item biases (>= 1).
+    scale : reclib.checks.RatingScale or tuple, optional
+        The rating scale (default: whole stars 1-5).
     """
 
-    def __init__(self, reg=5.0, n_iter=10):
-        if reg < 0:
-            raise ValueError(f"reg must be non-negative, got {reg}")
-        self.reg, self.n_iter = reg, n_iter
+    def __init__(self, reg=5.0, n_iter=10, scale=None):
+        self.reg = check_non_negative("reg", reg)
+        self.n_iter = check_int("n_iter", n_iter, low=1)
+        self.scale = scale
 
-    def fit(self, df, n_users=None, n_items=None):
-        self.n_users_, self.n_items_ = sizes(df, n_users, n_items)
-        u = df["user_id"].to_numpy()
-        i = df["item_id"].to_numpy()
-        r = df["rating"].to_numpy(dtype=float)
-        self.mean_ = r.mean()
+    def _fit(self, train):
+        u = train["user_id"].to_numpy(np.int64)
+        i = train["item_id"].to_numpy(np.int64)
+        r = train["rating"].to_numpy(dtype=float)
+        self.mean_ = float(r.mean())
         bu = np.zeros(self.n_users_)
         bi = np.zeros(self.n_items_)
         nu = np.bincount(u, minlength=self.n_users_)
         ni = np.bincount(i, minlength=self.n_items_)
         for _ in range(self.n_iter):
-            bi = np.bincount(i, r - self.mean_ - bu[u], self.n_items_) / (ni + self.reg)
-            bu = np.bincount(u, r - self.mean_ - bi[i], self.n_users_) / (nu + self.reg)
+            bi = np.bincount(i, r - self.mean_ - bu[u], self.n_items_) / np.maximum(ni + self.reg, 1e-12)
+            bu = np.bincount(u, r - self.mean_ - bi[i], self.n_users_) / np.maximum(nu + self.reg, 1e-12)
         self.user_bias_, self.item_bias_ = bu, bi
-        self._remember(df)
-        return self
 
-    def predict(self, users, items):
-        users, items = check_pairs(users, items, self.n_users_, self.n_items_)
+    def _predict(self, users, items):
         return self.mean_ + self.user_bias_[users] + self.item_bias_[items]
 
-    def score_items(self, user):
-        return self.mean_ + self.user_bias_[user] + self.item_bias_
+    def score_matrix(self, users=None):
+        """Predicted ratings of every item for each of ``users`` (default: all)."""
+        users = self._users(users)
+        return self.mean_ + self.user_bias_[users, None] + self.item_bias_[None, :]
 
 
-class Popularity(_Recommends):
-    """Recommends the items with the most training interactions."""
+class Popularity(Recommender):
+    """Recommends the items with the most training interactions.
 
-    def fit(self, df, n_users=None, n_items=None):
-        self.n_users_, self.n_items_ = sizes(df, n_users, n_items)
-        self.counts_ = np.bincount(df["item_id"].to_numpy(), minlength=self.n_items_)
-        self._remember(df)
-        return self
+    Only ``user_id`` and ``item_id`` are read, so any interaction table
+    works (ratings on any scale, clicks, purchases). ``predict`` returns the
+    training count of each item: a score, not a rating.
+    """
 
-    def score_items(self, user):
-        return self.counts_.astype(float)
+    columns = ("user_id", "item_id")
+
+    def _fit(self, train):
+        self.counts_ = np.bincount(train["item_id"].to_numpy(np.int64), minlength=self.n_items_)
+
+    def _predict(self, users, items):
+        return self.counts_[items].astype(float)
+
+    def score_matrix(self, users=None):
+        """The training count of every item, the same row for each user."""
+        users = self._users(users)
+        return np.broadcast_to(self.counts_.astype(float), (len(users), self.n_items_)).copy()

@@ -19,33 +19,25 @@ the last column. Token rows of :func:`item_tokens` are right-padded with 0.
 """
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
-import pandas as pd
 
 import reclib  # noqa: F401  (sets the Keras backend)
 import keras
 from keras import layers, ops
 
-from reclib.data.splits import check_ratings
+from reclib.checks import (check_bool, check_catalogue, check_fitted, check_ids, check_int,
+                           check_positive, check_ratings, check_seed)
 from reclib.data.text import Vocabulary
-from reclib.models._checks import check_ids, check_pairs, sizes
-from reclib.models.baselines import _Recommends
+from reclib.models._fit import fit_shuffled, run_seed
+from reclib.protocol import Recommender
 
 PRICE_LEVELS = ("low", "mid", "high")
-
-
-def _check_int(name, value, low=1):
-    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, np.integer)) \
-            or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+CATALOGUE_COLUMNS = ("category", "brand", "title", "price")
 
 
 def _init(kind, seed, k):
     """A seeded initializer (each layer gets its own offset ``k``)."""
-    s = None if seed is None else int(seed) * 101 + k
+    s = run_seed(seed) * 101 + k
     if kind == "uniform":
         return keras.initializers.RandomUniform(-0.05, 0.05, seed=s)
     if kind == "glorot":
@@ -63,7 +55,7 @@ def item_texts(items):
     ``mid``. So a cheap laptop and a cheap tea both read ``price_low``. Rows
     are returned in ``item_id`` order.
     """
-    items = _check_items(items)
+    items = check_catalogue(items, CATALOGUE_COLUMNS)
     by_cat = items["price"].astype(float).groupby(items["category"])
     rank = by_cat.rank(method="first").to_numpy() - 1
     size = by_cat.transform("size").to_numpy()
@@ -72,23 +64,6 @@ def item_texts(items):
     slug = lambda s: str(s).lower().replace(" ", "_").replace("&", "and")  # noqa: E731
     return [f"{t} category_{slug(c)} brand_{slug(b)} price_{PRICE_LEVELS[p]}"
             for t, c, b, p in zip(items["title"], items["category"], items["brand"], bucket)]
-
-
-def _check_items(items):
-    if not isinstance(items, pd.DataFrame):
-        raise ValueError(f"items must be a pandas DataFrame, got {type(items).__name__}")
-    missing = [c for c in ("item_id", "category", "brand", "title", "price")
-               if c not in items.columns]
-    if missing:
-        raise ValueError(f"items table is missing column(s) {missing}")
-    if len(items) == 0:
-        raise ValueError("items table is empty")
-    items = items.sort_values("item_id", kind="stable").reset_index(drop=True)
-    if not np.array_equal(items["item_id"].to_numpy(), np.arange(len(items))):
-        raise ValueError("item_id must be 0..n_items-1, each exactly once")
-    if items[["category", "brand", "title", "price"]].isna().any().any():
-        raise ValueError("items table has missing values in category/brand/title/price")
-    return items
 
 
 def item_tokens(items, vocab=None, max_len=10):
@@ -112,7 +87,7 @@ def item_tokens(items, vocab=None, max_len=10):
         Row ``i`` belongs to item ``i``.
     vocab : Vocabulary
     """
-    max_len = _check_int("max_len", max_len)
+    max_len = check_int("max_len", max_len)
     texts = item_texts(items)
     if vocab is None:
         vocab = Vocabulary.from_texts(texts)
@@ -138,10 +113,11 @@ def title_cnn(vocab_size, seq_len=10, embed_dim=16, filters=32, kernel_size=2,
     seed : int or None
         Seeds the initial weights.
     """
-    vocab_size = _check_int("vocab_size", vocab_size, 2)
+    vocab_size = check_int("vocab_size", vocab_size, 2)
     for name, v in [("seq_len", seq_len), ("embed_dim", embed_dim), ("filters", filters),
                     ("kernel_size", kernel_size), ("out_dim", out_dim)]:
-        _check_int(name, v)
+        check_int(name, v)
+    check_seed(seed)
     tokens = keras.Input((seq_len,), dtype="int32", name="tokens")
     x = layers.Embedding(vocab_size, embed_dim, name="token_embedding",
                          embeddings_initializer=_init("uniform", seed, 1))(tokens)
@@ -175,13 +151,12 @@ def user_sequences(ratings, n_users, max_len, n_items=None):
         padding on the left, so ``[u, -1]`` is the user's latest item. Equal
         timestamps keep the table's row order.
     """
-    max_len = _check_int("max_len", max_len)
-    n_users = _check_int("n_users", n_users)
+    max_len = check_int("max_len", max_len)
+    n_users = check_int("n_users", n_users)
     check_ratings(ratings, columns=("user_id", "item_id", "timestamp"))
     users = check_ids("user", ratings["user_id"].to_numpy(), n_users)
-    items = ratings["item_id"].to_numpy()
-    n_items = max(int(np.max(items)) + 1, 1) if n_items is None \
-        else _check_int("n_items", n_items)
+    items = check_ids("item", ratings["item_id"].to_numpy())
+    n_items = int(items.max()) + 1 if n_items is None else check_int("n_items", n_items)
     items = check_ids("item", items, n_items)
     ts = ratings["timestamp"].to_numpy()
     order = np.lexsort((np.arange(len(users)), ts, users))
@@ -219,17 +194,22 @@ def behaviour_lstm(n_items, seq_len=30, embed_dim=16, units=32, out_dim=None,
     seed : int or None
         Seeds the initial weights.
     """
-    n_items = _check_int("n_items", n_items)
+    n_items = check_int("n_items", n_items)
     for name, v in [("seq_len", seq_len), ("embed_dim", embed_dim), ("units", units)]:
-        _check_int(name, v)
+        check_int(name, v)
     if out_dim is not None:
-        _check_int("out_dim", out_dim)
+        check_int("out_dim", out_dim)
+    check_bool("return_sequences", return_sequences)
+    check_seed(seed)
     seq = keras.Input((seq_len,), dtype="int32", name="history")
     x = layers.Embedding(n_items + 1, embed_dim, mask_zero=True, name="item_embedding",
                          embeddings_initializer=_init("uniform", seed, 11))(seq)
+    # the LSTM's own seed (for dropout, unused here) keeps Keras from drawing
+    # one from Python's global random state
     x = layers.LSTM(units, return_sequences=return_sequences, name="lstm",
                     kernel_initializer=_init("glorot", seed, 12),
-                    recurrent_initializer=_init("orthogonal", seed, 13))(x)
+                    recurrent_initializer=_init("orthogonal", seed, 13),
+                    seed=run_seed(seed) * 101 + 15)(x)
     if out_dim is not None:
         x = layers.Dense(out_dim, kernel_initializer=_init("glorot", seed, 14),
                          name="user_vector")(x)
@@ -275,7 +255,7 @@ class CatalogueScores(layers.Layer):
         return ops.matmul(user_vectors, ops.transpose(v)) + b
 
 
-class FeatureRecommender(_Recommends):
+class FeatureRecommender(Recommender):
     """Two-tower recommender on learned features (Keras 3).
 
     * item tower: :func:`title_cnn` over :func:`item_tokens` (``use_titles``)
@@ -287,8 +267,13 @@ class FeatureRecommender(_Recommends):
     time-ordered training history, a softmax over the whole catalogue should
     put the following item first (sparse categorical cross-entropy). Scores
     are therefore unnormalized log-probabilities of "picked next", **not**
-    ratings; the rating values are not used. Padded positions are masked out
+    ratings; the rating values are not used (any interaction table with
+    ``user_id, item_id, timestamp`` works). Padded positions are masked out
     of the loss.
+
+    ``fit(train, *, items, users=None, verbose=0)`` needs the catalogue
+    ``items`` (a table with ``item_id`` 0..n-1, ``category``, ``brand``,
+    ``title``, ``price``); ``users`` is the user table or their number.
 
     Parameters
     ----------
@@ -302,38 +287,41 @@ class FeatureRecommender(_Recommends):
         Which parts the item tower has (at least one).
     epochs, batch_size, learning_rate : training settings (Adam); a batch is
         ``batch_size`` users.
-    seed : int
-        Seeds the weights and the shuffling.
+    seed : int or None
+        Seeds the weights and the shuffling (never the global random state).
     """
+
+    columns = ("user_id", "item_id", "timestamp")
 
     def __init__(self, max_len=20, dim=32, embed_dim=16, filters=32, units=32,
                  use_titles=True, use_ids=True, epochs=6, batch_size=256,
                  learning_rate=0.03, seed=0):
-        self.max_len = _check_int("max_len", max_len)
-        for name, v in [("dim", dim), ("embed_dim", embed_dim), ("filters", filters),
-                        ("units", units), ("epochs", epochs), ("batch_size", batch_size)]:
-            _check_int(name, v)
-        if not (isinstance(learning_rate, numbers.Real) and learning_rate > 0):
-            raise ValueError(f"learning_rate must be a positive number, got {learning_rate!r}")
+        self.max_len = check_int("max_len", max_len)
+        self.dim, self.embed_dim, self.filters, self.units, self.epochs, self.batch_size = (
+            check_int(name, v) for name, v in
+            [("dim", dim), ("embed_dim", embed_dim), ("filters", filters), ("units", units),
+             ("epochs", epochs), ("batch_size", batch_size)])
+        self.learning_rate = check_positive("learning_rate", learning_rate)
+        self.use_titles = check_bool("use_titles", use_titles)
+        self.use_ids = check_bool("use_ids", use_ids)
         if not (use_titles or use_ids):
             raise ValueError("use_titles and use_ids cannot both be False: "
                              "the item tower needs at least one input")
-        self.dim, self.embed_dim, self.filters, self.units = dim, embed_dim, filters, units
-        self.use_titles, self.use_ids = use_titles, use_ids
-        self.epochs, self.batch_size = epochs, batch_size
-        self.learning_rate, self.seed = learning_rate, seed
+        self.seed = check_seed(seed)
 
-    def build(self, n_items, tokens, vocab_size):
+    def build(self, n_items, tokens, vocab_size, seed=None):
         """The Keras model: histories ``(batch, max_len)`` -> scores
         ``(batch, max_len, n_items)`` for the item following each prefix
-        (the mask of the padded positions is carried to the loss)."""
+        (the mask of the padded positions is carried to the loss), with
+        initial weights from ``seed`` (default: the model's)."""
+        seed = run_seed(self.seed if seed is None else seed)
         cnn = title_cnn(vocab_size, tokens.shape[1], self.embed_dim, self.filters,
-                        out_dim=self.dim, seed=self.seed) if self.use_titles else None
+                        out_dim=self.dim, seed=seed) if self.use_titles else None
         lstm = behaviour_lstm(n_items, self.max_len, self.embed_dim, self.units,
-                              out_dim=self.dim, return_sequences=True, seed=self.seed)
+                              out_dim=self.dim, return_sequences=True, seed=seed)
         seq = keras.Input((self.max_len,), dtype="int32", name="history")
         scores = CatalogueScores(tokens if self.use_titles else None, cnn, n_items,
-                                 self.dim, self.use_ids, seed=self.seed,
+                                 self.dim, self.use_ids, seed=seed,
                                  name="catalogue")(lstm(seq))
         model = keras.Model(seq, scores, name="two_tower")
         model.compile(optimizer=keras.optimizers.Adam(self.learning_rate),
@@ -341,46 +329,44 @@ class FeatureRecommender(_Recommends):
                       # XLA compiling costs more than it saves here; running 8
                       # batches per call saves Python overhead
                       jit_compile=False, steps_per_execution=8)
+        # Adam's slots exist before fit, so the training step is traced once, not twice
+        model.optimizer.build(model.trainable_variables)
         return model
 
-    def fit(self, train, items, n_users=None, verbose=0):
-        """Train on a ratings table (``user_id, item_id, timestamp``) and the
-        item catalogue ``items`` (ids 0..n_items-1), from scratch (fitting
-        again, e.g. on another training set, starts from the same initial
-        weights and reuses the compiled Keras model when the catalogue is
-        the same).
+    def _fit(self, train, verbose=0):
+        """Train from scratch (fitting again, e.g. on another training set,
+        starts from the same initial weights and reuses the compiled Keras
+        model when the catalogue is the same).
 
         Sets ``model_`` (the Keras model), ``history_`` (loss per epoch),
-        ``tokens_`` and ``vocab_`` (the item tokens), ``sequences_`` (each
+        ``tokens_`` and ``vocab_`` (the item tokens) and ``sequences_`` (each
         user's training history as the LSTM reads it, see
-        :func:`user_sequences`) and ``rated_``.
+        :func:`user_sequences`).
         """
-        items = _check_items(items)
-        n_users, n_items = sizes(train, n_users, len(items))
-        tokens, vocab = item_tokens(items)
-        seqs = user_sequences(train, n_users, self.max_len + 1, n_items)
+        if self.items_ is None:
+            raise ValueError("FeatureRecommender.fit needs the catalogue: pass items= a table "
+                             "with item_id, category, brand, title and price")
+        tokens, vocab = item_tokens(self.items_)
+        seqs = user_sequences(train, self.n_users_, self.max_len + 1, self.n_items_)
         x, y = seqs[:, :-1], seqs[:, 1:]
         weight = (x > 0).astype("float32")  # a real item follows a real prefix
         rows = weight.sum(axis=1) > 0
         if not rows.any():
             raise ValueError("no user has two or more training interactions: "
                              "nothing to learn a next item from")
-        keras.utils.set_random_seed(self.seed)
+        seed = run_seed(self.seed)
         if self._can_reuse(tokens):
             self._reset()  # same architecture: skip rebuilding and retracing
         else:
-            self.model_ = self.build(n_items, tokens, len(vocab))
+            self.model_ = self.build(self.n_items_, tokens, len(vocab), seed)
             self._initial_weights = self.model_.get_weights()
             self._built_with = self._config()
-        self.n_users_, self.n_items_ = n_users, n_items
         self.tokens_, self.vocab_ = tokens, vocab
-        hist = self.model_.fit(x[rows], np.maximum(y[rows] - 1, 0), sample_weight=weight[rows],
-                               epochs=self.epochs, batch_size=self.batch_size,
-                               shuffle=True, verbose=verbose)
+        hist = fit_shuffled(self.model_, x[rows], np.maximum(y[rows] - 1, 0),
+                            sample_weight=weight[rows], epochs=self.epochs,
+                            batch_size=self.batch_size, seed=seed, verbose=verbose)
         self.history_ = hist.history
         self.sequences_ = seqs[:, 1:]
-        self._remember(train)
-        return self
 
     def _config(self):
         return (self.max_len, self.dim, self.embed_dim, self.filters, self.units,
@@ -407,7 +393,7 @@ class FeatureRecommender(_Recommends):
         seqs = np.asarray(seqs)
         if seqs.ndim != 2 or seqs.shape[1] != self.max_len:
             raise ValueError(f"sequences must have shape (n, {self.max_len}), got {seqs.shape}")
-        check_ids("sequence item", seqs, self.n_items_ + 1)
+        check_ids("sequence item", seqs.ravel(), self.n_items_ + 1)
         cat = self.model_.get_layer("catalogue")
         return np.asarray(cat(self._user_states(seqs)), dtype=float)
 
@@ -427,101 +413,26 @@ class FeatureRecommender(_Recommends):
         (``item_id + 1``, left-padded, width ``max_len``). Works for users
         the model never saw: no retraining needed.
         """
+        check_fitted(self, "fit_time_")
         return self._last_scores(sequences)
 
     def score_matrix(self, users=None):
         """Scores of every item for each user (default: all), shape (n, n_items)."""
-        users = np.arange(self.n_users_) if users is None \
-            else check_ids("user", users, self.n_users_)
+        users = self._users(users)
         return self._last_scores(self.sequences_[users])
 
-    def predict(self, users, items):
+    def _predict(self, users, items):
         """Scores for id pairs: unnormalized log-probabilities of being picked
         next (higher is better; not ratings)."""
-        users, items = check_pairs(users, items, self.n_users_, self.n_items_)
         uniq, inv = np.unique(users, return_inverse=True)
-        s = self.score_matrix(uniq)
-        return s[inv, items]
-
-    def score_items(self, user):
-        return self.score_matrix([user])[0]
+        return self.score_matrix(uniq)[inv, items]
 
     def item_vectors(self):
         """The learned item vectors, shape (n_items, dim)."""
+        check_fitted(self, "fit_time_")
         return np.asarray(self.model_.get_layer("catalogue").item_vectors())
 
     def user_vectors(self, users=None):
         """The user vectors (LSTM over the training history), shape (n, dim)."""
-        users = np.arange(self.n_users_) if users is None \
-            else check_ids("user", users, self.n_users_)
+        users = self._users(users)
         return self._user_states(self.sequences_[users])
-
-
-# --------------------------------------------------------------- evaluation
-def top_k_lists(scores, users, k=10, exclude=None, candidates=None):
-    """Top-``k`` lists from a score matrix: ``{user: [item, ...]}``, best first.
-
-    Parameters
-    ----------
-    scores : array, shape (len(users), n_items)
-        Row ``r`` scores every item for ``users[r]``; higher is better.
-    users : sequence of int
-        The user of each row.
-    k : int
-        List length (shorter if fewer items are allowed).
-    exclude : dict or None
-        ``{user: item ids}`` never to recommend (e.g. the items rated in
-        training, a fitted model's ``rated_``).
-    candidates : sequence of int or None
-        If given, only these items may be recommended.
-    """
-    scores = np.array(scores, dtype=float)
-    users = np.asarray(users)
-    if scores.ndim != 2 or scores.shape[0] != len(users):
-        raise ValueError(f"scores must have one row per user: got shape {scores.shape} "
-                         f"for {len(users)} users")
-    k = _check_int("k", k)
-    n = scores.shape[1]
-    if candidates is not None:
-        cand = check_ids("item", np.asarray(list(candidates)), n)
-        allowed = np.zeros(n, bool)
-        allowed[cand] = True
-        scores[:, ~allowed] = -np.inf
-    if exclude is not None:
-        for row, u in enumerate(users):
-            seen = check_ids("item", np.asarray(exclude.get(u, ()), dtype=np.int64), n)
-            scores[row, seen] = -np.inf
-    out = {}
-    for row, u in enumerate(users):
-        ok = np.flatnonzero(scores[row] > -np.inf)
-        top = ok[np.argsort(-scores[row, ok], kind="stable")[:k]]
-        out[int(u)] = [int(i) for i in top]
-    return out
-
-
-def all_scores(model, users):
-    """Scores of every item for each of ``users`` by a fitted reclib model,
-    shape (len(users), n_items).
-
-    Uses ``model.score_matrix(users)`` when the model has it, else one
-    batched ``model.predict`` over all (user, item) pairs (much faster than
-    one call per user), else ``model.score_items`` per user.
-    """
-    users = check_ids("user", users, model.n_users_)
-    n = model.n_items_
-    if hasattr(model, "score_matrix"):
-        return np.asarray(model.score_matrix(users), dtype=float)
-    if hasattr(model, "predict"):
-        s = model.predict(np.repeat(users, n), np.tile(np.arange(n), len(users)))
-        return np.asarray(s, dtype=float).reshape(len(users), n)
-    return np.stack([np.asarray(model.score_items(u), dtype=float) for u in users])
-
-
-def recommend_all(model, users, k=10, candidates=None, exclude_rated=True):
-    """Top-``k`` lists of a fitted reclib model for many users at once,
-    ``{user: [item, ...]}``: :func:`all_scores` then :func:`top_k_lists`,
-    skipping the items each user rated in training (``exclude_rated``)."""
-    users = check_ids("user", users, model.n_users_)
-    k = _check_int("k", k)
-    return top_k_lists(all_scores(model, users), users, k,
-                       model.rated_ if exclude_rated else None, candidates)

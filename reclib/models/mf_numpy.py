@@ -13,15 +13,24 @@ on every user and item parameter (``mu`` is the training mean, held fixed):
 (Koren, Bell and Volinsky, 2009). :func:`sgd_fit` follows the gradient of J
 on mini-batches; :func:`als_fit` minimizes J exactly over the user parameters,
 then over the item parameters, in turn, so J never goes up.
+
+``als_fit(weighted=True)`` uses the *weighted* penalty of ALS-WR (Zhou et al.,
+2008): each user's and item's penalty is multiplied by its number of ratings,
+``l2 * (sum_u n_u (|p_u|^2 + b_u^2) + sum_i n_i (|q_i|^2 + b_i^2))``. Divided
+by the number of ratings, that is exactly the loss the Keras model
+:class:`reclib.models.mf.MF` minimizes, which is how ``MF(solver="als")``
+fits it.
 """
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from reclib.models._checks import check_pairs, sizes
+from reclib.checks import (check_bool, check_int, check_non_negative, check_pairs,
+                           check_positive, check_ratings, check_same_length, check_scale,
+                           check_seed)
+from reclib.protocol import sizes
 
 PARAM_NAMES = ("user_bias", "item_bias", "P", "Q")
 
@@ -42,7 +51,8 @@ class MFParams:
         epoch (SGD) or iteration (ALS) t: ``loss`` (the objective J on the
         training data), ``train_rmse`` (raw predictions) and, when
         validation tables were given, ``val_rmse`` (or ``<name>_rmse``;
-        predictions clipped to 1-5 like :func:`reclib.metrics.rating.rmse`).
+        predictions clipped to the rating scale like
+        :func:`reclib.metrics.rating.rmse`).
     """
 
     mu: float
@@ -91,82 +101,78 @@ def _predict(params, u, i):
 
 # --- input checks --------------------------------------------------------------
 
-def _check_l2(l2):
-    if isinstance(l2, bool) or not isinstance(l2, numbers.Real) or not np.isfinite(l2):
-        raise ValueError(f"l2 must be a finite number, got {l2!r}")
-    if l2 < 0:
-        raise ValueError(f"l2 must be non-negative, got {l2}")
-    return float(l2)
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    return int(value)
-
-
-def _check_triplets(params, users, items, ratings):
+def _triplets(params, users, items, ratings):
+    """Checked (users, items, ratings) arrays of observed pairs."""
     users, items = check_pairs(users, items, params.n_users, params.n_items)
     ratings = np.asarray(ratings, dtype=float).reshape(-1)
-    if ratings.shape != users.shape:
-        raise ValueError(f"ratings must have one value per (user, item) pair: got "
-                         f"{ratings.size} ratings for {users.size} pairs")
-    if users.size == 0:
-        raise ValueError("no ratings given: the loss needs at least one")
+    check_same_length(pairs=users, ratings=ratings)
     if not np.isfinite(ratings).all():
         raise ValueError("ratings contain NaN or infinite values")
     return users, items, ratings
 
 
-def _table(df, n_users, n_items):
-    n_users, n_items = sizes(df, n_users, n_items)
+def _table(df, n_users, n_items, scale, name="training ratings"):
+    check_ratings(df, ("user_id", "item_id", "rating"), scale=scale, name=name)
+    n_users, n_items = sizes(df, items=n_items, users=n_users)
     u = df["user_id"].to_numpy().astype(np.int64)
     i = df["item_id"].to_numpy().astype(np.int64)
     r = df["rating"].to_numpy(dtype=float)
     return n_users, n_items, u, i, r
 
 
-def _init(n_users, n_items, n_factors, mu, u, i, seed, scale=0.1):
+def _init(n_users, n_items, n_factors, mu, u, i, seed, std=0.1):
     """Small random factors for users and items with ratings, zeros elsewhere:
     a user or item without ratings gets no gradient, so its parameters start,
     and stay, at their optimum 0. Biases start at 0."""
     rng = np.random.default_rng(seed)
-    P = rng.normal(0, scale, (n_users, n_factors))
-    Q = rng.normal(0, scale, (n_items, n_factors))
+    P = rng.normal(0, std, (n_users, n_factors))
+    Q = rng.normal(0, std, (n_items, n_factors))
     P[np.bincount(u, minlength=n_users) == 0] = 0.0
     Q[np.bincount(i, minlength=n_items) == 0] = 0.0
     return MFParams(mu, np.zeros(n_users), np.zeros(n_items), P, Q,
                     {"loss": [], "train_rmse": []})
 
 
-def _record(params, u, i, r, l2, evals):
+def _start(df, n_users, n_items, n_factors, l2, seed, scale, validation):
+    """What every fit starts from: the initial parameters, the checked
+    training triplets ``(u, i, r)``, ``l2``, the scale and the validation sets."""
+    n_factors = check_int("n_factors", n_factors)
+    l2 = check_non_negative("l2", l2)
+    scale = check_scale(scale)
+    n_users, n_items, u, i, r = _table(df, n_users, n_items, scale)
+    val = _validation(validation, n_users, n_items, scale)
+    params = _init(n_users, n_items, n_factors, r.mean(), u, i, check_seed(seed))
+    return params, (u, i, r), l2, scale, val
+
+
+def _record(params, u, i, r, l2, evals, scale, weights=(1.0, 1.0)):
     err = r - _predict(params, u, i)
-    params.history["loss"].append(float(err @ err + l2 * _penalty(params)))
+    params.history["loss"].append(float(err @ err + l2 * _penalty(params, *weights)))
     params.history["train_rmse"].append(float(np.sqrt(np.mean(err ** 2))))
     for name, (vu, vi, vr) in evals.items():
-        pred = np.clip(_predict(params, vu, vi), 1, 5)
+        pred = scale.clip(_predict(params, vu, vi))
         params.history.setdefault(f"{name}_rmse", []).append(
             float(np.sqrt(np.mean((vr - pred) ** 2))))
 
 
-def _validation(validation, n_users, n_items):
+def _validation(validation, n_users, n_items, scale):
     """``{name: (users, items, ratings)}`` from a table (named "val") or a
-    dict of named tables."""
+    dict of named tables, each checked like the training table."""
     if validation is None:
         return {}
     if not isinstance(validation, dict):
         validation = {"val": validation}
     evals = {}
     for name, table in validation.items():
-        _, _, vu, vi, vr = _table(table, n_users, n_items)
+        _, _, vu, vi, vr = _table(table, n_users, n_items, scale, name=f"validation {name!r}")
         evals[name] = (vu, vi, vr)
     return evals
 
 
-def _penalty(params):
-    return float(np.sum(params.P ** 2) + np.sum(params.Q ** 2)
-                 + params.user_bias @ params.user_bias
-                 + params.item_bias @ params.item_bias)
+def _penalty(params, user_weight=1.0, item_weight=1.0):
+    """``sum_u w_u (|p_u|^2 + b_u^2) + sum_i w_i (|q_i|^2 + b_i^2)``."""
+    return float(np.sum(user_weight * (np.sum(params.P ** 2, axis=1) + params.user_bias ** 2))
+                 + np.sum(item_weight * (np.sum(params.Q ** 2, axis=1) + params.item_bias ** 2)))
 
 
 # --- the objective and its gradient ------------------------------------------
@@ -189,8 +195,8 @@ def mf_loss(params, users, items, ratings, l2):
     -------
     float
     """
-    l2 = _check_l2(l2)
-    u, i, r = _check_triplets(params, users, items, ratings)
+    l2 = check_non_negative("l2", l2)
+    u, i, r = _triplets(params, users, items, ratings)
     err = r - _predict(params, u, i)
     return float(err @ err + l2 * _penalty(params))
 
@@ -211,8 +217,8 @@ def mf_gradients(params, users, items, ratings, l2):
         Arrays shaped like the parameters, keys ``user_bias``, ``item_bias``,
         ``P``, ``Q``.
     """
-    l2 = _check_l2(l2)
-    u, i, r = _check_triplets(params, users, items, ratings)
+    l2 = check_non_negative("l2", l2)
+    u, i, r = _triplets(params, users, items, ratings)
     err = r - _predict(params, u, i)
     n_u, n_i = params.n_users, params.n_items
     g_bu = -2 * np.bincount(u, err, n_u) + 2 * l2 * params.user_bias
@@ -237,8 +243,7 @@ def numerical_gradient(params, users, items, ratings, l2, h=1e-5):
     dict
         Same keys and shapes as :func:`mf_gradients`.
     """
-    if not h > 0:
-        raise ValueError(f"h must be positive, got {h!r}")
+    h = check_positive("h", h)
     grads = {}
     for name in PARAM_NAMES:
         arr = getattr(params, name)
@@ -258,7 +263,7 @@ def numerical_gradient(params, users, items, ratings, l2, h=1e-5):
 # --- stochastic gradient descent -------------------------------------------------
 
 def sgd_fit(df, n_users=None, n_items=None, n_factors=16, l2=1.0, lr=0.01,
-            epochs=20, seed=0, batch_size=256, validation=None):
+            epochs=20, seed=0, batch_size=256, validation=None, scale=None):
     """Fit MF by mini-batch stochastic gradient descent on :func:`mf_loss`.
 
     Each rating carries its share of the penalty (``l2 / n_u`` of user u's,
@@ -286,9 +291,12 @@ def sgd_fit(df, n_users=None, n_items=None, n_factors=16, l2=1.0, lr=0.01,
     batch_size : int
         Ratings per step.
     validation : DataFrame or dict of DataFrames, optional
-        Held-out ratings whose (clipped) RMSE is recorded each epoch, as
-        ``history['val_rmse']`` (or ``history[name + '_rmse']`` for each entry
-        of a dict).
+        Held-out ratings whose RMSE (predictions clipped to ``scale``) is
+        recorded each epoch, as ``history['val_rmse']`` (or
+        ``history[name + '_rmse']`` for each entry of a dict).
+    scale : reclib.checks.RatingScale or tuple, optional
+        The rating scale every rating must lie on (default: whole stars 1-5;
+        ``(low, high)`` for any value in a range).
 
     Returns
     -------
@@ -297,19 +305,16 @@ def sgd_fit(df, n_users=None, n_items=None, n_factors=16, l2=1.0, lr=0.01,
         ``history['val_rmse']``): entry 0 is the initialization, entry t the
         state after epoch t.
     """
-    n_factors = _check_positive_int("n_factors", n_factors)
-    epochs = _check_positive_int("epochs", epochs)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    l2 = _check_l2(l2)
-    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    n_users, n_items, u, i, r = _table(df, n_users, n_items)
-    val = _validation(validation, n_users, n_items)
-    params = _init(n_users, n_items, n_factors, r.mean(), u, i, seed)
+    epochs = check_int("epochs", epochs)
+    batch_size = check_int("batch_size", batch_size)
+    lr = check_positive("lr", lr)
+    params, (u, i, r), l2, scale, val = _start(df, n_users, n_items, n_factors, l2, seed,
+                                               scale, validation)
+    n_users, n_items = params.n_users, params.n_items
     # each rating's share of the penalty
     cu = l2 / np.maximum(np.bincount(u, minlength=n_users), 1)[u]
     ci = l2 / np.maximum(np.bincount(i, minlength=n_items), 1)[i]
-    _record(params, u, i, r, l2, val)
+    _record(params, u, i, r, l2, val, scale)
     rng = np.random.default_rng(seed)
     P, Q, bu, bi = params.P, params.Q, params.user_bias, params.item_bias
     for _ in range(epochs):
@@ -327,7 +332,7 @@ def sgd_fit(df, n_users=None, n_items=None, n_factors=16, l2=1.0, lr=0.01,
                 np.add.at(Q, ib, lr * (err[:, None] * pu - ci[b, None] * qi))
         if not (np.isfinite(P).all() and np.isfinite(Q).all()):
             raise FloatingPointError(f"SGD diverged: lr={lr} is too large")
-        _record(params, u, i, r, l2, val)
+        _record(params, u, i, r, l2, val, scale)
     return params
 
 
@@ -341,6 +346,7 @@ def _solve_side(rows, cols, target, other, n_rows, l2):
     ``sum_(c in C_a) (y_ac - [1, q_c] . x_a)^2 + l2 |x_a|^2``, whose normal
     equations are ``(A_a^T A_a + l2 I) x_a = A_a^T y_a`` with ``A_a`` the rows
     ``[1, q_c]`` (the bias trick: a constant feature 1 whose weight is the bias).
+    ``l2`` is one number, or one per row (the weighted penalty of ALS-WR).
     """
     k = other.shape[1] + 1
     A_all = np.hstack([np.ones((other.shape[0], 1)), other])
@@ -354,9 +360,8 @@ def _solve_side(rows, cols, target, other, n_rows, l2):
     for a, (A, y) in enumerate(zip(np.split(A_sorted, bounds), np.split(y_sorted, bounds))):
         gram[a] = A.T @ A
         rhs[a] = y @ A
-    gram += l2 * np.eye(k)
-    if l2 == 0:  # rows without ratings would be singular: leave them at 0
-        gram[counts == 0] = np.eye(k)
+    gram += np.broadcast_to(l2, (n_rows,))[:, None, None] * np.eye(k)
+    gram[counts == 0] = np.eye(k)  # rows without ratings: leave them at 0
     try:
         x = np.linalg.solve(gram, rhs[..., None])[..., 0]
     except np.linalg.LinAlgError:
@@ -367,7 +372,7 @@ def _solve_side(rows, cols, target, other, n_rows, l2):
 
 
 def als_fit(df, n_users=None, n_items=None, n_factors=16, l2=10.0, n_iter=10,
-            seed=0, validation=None):
+            seed=0, validation=None, scale=None, weighted=False):
     """Fit MF by alternating least squares on :func:`mf_loss`.
 
     With the item parameters fixed, J is a separate ridge regression for each
@@ -390,9 +395,14 @@ def als_fit(df, n_users=None, n_items=None, n_factors=16, l2=10.0, n_iter=10,
     seed : int
         Seeds the initialization of the item factors.
     validation : DataFrame or dict of DataFrames, optional
-        Held-out ratings whose (clipped) RMSE is recorded each iteration, as
-        ``history['val_rmse']`` (or ``history[name + '_rmse']`` for each entry
-        of a dict).
+        Held-out ratings whose RMSE (predictions clipped to ``scale``) is
+        recorded each iteration, as ``history['val_rmse']`` (or
+        ``history[name + '_rmse']`` for each entry of a dict).
+    scale : reclib.checks.RatingScale or tuple, optional
+        The rating scale every rating must lie on (default: whole stars 1-5).
+    weighted : bool
+        Multiply each user's and item's penalty by its number of ratings
+        (ALS-WR); ``history['loss']`` is then that weighted objective.
 
     Returns
     -------
@@ -401,18 +411,19 @@ def als_fit(df, n_users=None, n_items=None, n_factors=16, l2=10.0, n_iter=10,
         ``history['val_rmse']``): entry 0 is the initialization, entry t the
         state after iteration t.
     """
-    n_factors = _check_positive_int("n_factors", n_factors)
-    n_iter = _check_positive_int("n_iter", n_iter)
-    l2 = _check_l2(l2)
-    n_users, n_items, u, i, r = _table(df, n_users, n_items)
-    val = _validation(validation, n_users, n_items)
-    params = _init(n_users, n_items, n_factors, r.mean(), u, i, seed)
-    _record(params, u, i, r, l2, val)
+    n_iter = check_int("n_iter", n_iter)
+    params, (u, i, r), l2, scale, val = _start(df, n_users, n_items, n_factors, l2, seed,
+                                               scale, validation)
+    n_users, n_items = params.n_users, params.n_items
+    weights = (1.0, 1.0)
+    if check_bool("weighted", weighted):
+        weights = (np.bincount(u, minlength=n_users), np.bincount(i, minlength=n_items))
+    _record(params, u, i, r, l2, val, scale, weights)
     y = r - params.mu
     for _ in range(n_iter):
         params.user_bias, params.P = _solve_side(
-            u, i, y - params.item_bias[i], params.Q, n_users, l2)
+            u, i, y - params.item_bias[i], params.Q, n_users, l2 * weights[0])
         params.item_bias, params.Q = _solve_side(
-            i, u, y - params.user_bias[u], params.P, n_items, l2)
-        _record(params, u, i, r, l2, val)
+            i, u, y - params.user_bias[u], params.P, n_items, l2 * weights[1])
+        _record(params, u, i, r, l2, val, scale, weights)
     return params

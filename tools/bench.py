@@ -1,4 +1,5 @@
-"""Measure each notebook's wall time and peak memory: ``make bench``.
+"""Measure each notebook's wall time and peak memory: ``make bench`` (after
+``tools/bench_mf.py``, the MF speed benchmark).
 
 Each notebook runs in its own process (through nbval, as in ``make test``);
 the peak resident memory of that process tree is read from the OS.

@@ -1,10 +1,16 @@
 """Tests for reclib.models.mf_numpy: loss, gradients, SGD and ALS."""
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from reclib.models.mf_numpy import (MFParams, _init, als_fit, mf_gradients, mf_loss,
                                     numerical_gradient, sgd_fit)
+
+CONTINUOUS = (1, 5)  # _table's ratings are any value in [1, 5], not whole stars
+sgd = partial(sgd_fit, scale=CONTINUOUS)
+als = partial(als_fit, scale=CONTINUOUS)
 
 
 def _random_params(n_users=6, n_items=5, k=3, seed=0):
@@ -57,7 +63,7 @@ def test_numerical_gradient_of_a_known_loss():
     g = numerical_gradient(params, [0], [0], [4.0], 0.25)
     assert g["user_bias"] == pytest.approx([-2 * 0.5 + 2 * 0.25 * 0.5])
     assert g["P"][0, 0] == pytest.approx(0.0)
-    with pytest.raises(ValueError, match="h must be positive"):
+    with pytest.raises(ValueError, match="h must be > 0"):
         numerical_gradient(params, [0], [0], [4.0], 0.25, h=0)
 
 
@@ -84,7 +90,7 @@ def test_params_shapes_are_checked():
 
 def test_als_loss_never_increases():
     df = _table()
-    params = als_fit(df, n_factors=4, l2=0.5, n_iter=12, seed=1)
+    params = als(df, n_factors=4, l2=0.5, n_iter=12, seed=1)
     loss = np.array(params.history["loss"])
     assert len(loss) == 13
     assert np.all(np.diff(loss) <= 1e-9 * loss[:-1])
@@ -93,7 +99,7 @@ def test_als_loss_never_increases():
 
 def test_als_user_step_zeroes_the_user_gradient():
     df = _table()
-    params = als_fit(df, n_factors=3, l2=2.0, n_iter=3, seed=0)
+    params = als(df, n_factors=3, l2=2.0, n_iter=3, seed=0)
     g = mf_gradients(params, df["user_id"], df["item_id"], df["rating"], 2.0)
     # the last half-step solved the items exactly: their gradient is 0
     assert np.abs(g["Q"]).max() < 1e-8 and np.abs(g["item_bias"]).max() < 1e-8
@@ -102,21 +108,21 @@ def test_als_user_step_zeroes_the_user_gradient():
 
 def test_als_recovers_a_low_rank_matrix():
     df = _table(density=1.0, noise=0.0)
-    params = als_fit(df, n_factors=2, l2=1e-4, n_iter=40, seed=0)
+    params = als(df, n_factors=2, l2=1e-4, n_iter=40, seed=0)
     assert params.history["train_rmse"][-1] < 0.02
 
 
 def test_sgd_loss_decreases_and_is_deterministic():
     df = _table()
-    a = sgd_fit(df, n_factors=4, l2=0.5, lr=0.05, epochs=40, seed=3)
-    b = sgd_fit(df, n_factors=4, l2=0.5, lr=0.05, epochs=40, seed=3)
+    a = sgd(df, n_factors=4, l2=0.5, lr=0.05, epochs=40, seed=3)
+    b = sgd(df, n_factors=4, l2=0.5, lr=0.05, epochs=40, seed=3)
     loss = a.history["loss"]
     assert len(loss) == 41
     assert loss[-1] < 0.5 * loss[0]
     np.testing.assert_array_equal(a.P, b.P)
     # SGD and ALS minimize the same objective: similar final values
-    als = als_fit(df, n_factors=4, l2=0.5, n_iter=20, seed=3)
-    assert loss[-1] < 1.1 * als.history["loss"][-1]
+    ref = als(df, n_factors=4, l2=0.5, n_iter=20, seed=3)
+    assert loss[-1] < 1.1 * ref.history["loss"][-1]
 
 
 def test_full_batch_sgd_epoch_is_one_gradient_step():
@@ -129,7 +135,7 @@ def test_full_batch_sgd_epoch_is_one_gradient_step():
         grad = mf_gradients(expected, u, i, r, 2.0)
         for name in ("user_bias", "item_bias", "P", "Q"):
             setattr(expected, name, getattr(expected, name) - 0.005 * grad[name])
-    after = sgd_fit(df, 30, 20, n_factors=3, l2=2.0, lr=0.01, epochs=2, seed=4,
+    after = sgd(df, 30, 20, n_factors=3, l2=2.0, lr=0.01, epochs=2, seed=4,
                     batch_size=len(df))
     for name in ("user_bias", "item_bias", "P", "Q"):
         np.testing.assert_allclose(getattr(after, name), getattr(expected, name),
@@ -138,10 +144,10 @@ def test_full_batch_sgd_epoch_is_one_gradient_step():
 
 def test_sgd_too_large_step_raises():
     with pytest.raises(FloatingPointError, match="lr"):
-        sgd_fit(_table(), n_factors=4, l2=0.5, lr=50.0, epochs=3, seed=0)
+        sgd(_table(), n_factors=4, l2=0.5, lr=50.0, epochs=3, seed=0)
 
 
-@pytest.mark.parametrize("fit", [sgd_fit, als_fit])
+@pytest.mark.parametrize("fit", [sgd, als])
 def test_shapes_and_validation_history(fit):
     df = _table(seed=1)
     val = _table(seed=2)
@@ -161,12 +167,12 @@ def test_shapes_and_validation_history(fit):
 
 @pytest.mark.parametrize("call,msg", [
     (lambda p: mf_loss(p, [0, 1], [0], [3.0], 0.1), "same length"),
-    (lambda p: mf_loss(p, [0, 1], [0, 1], [3.0], 0.1), "one value per"),
+    (lambda p: mf_loss(p, [0, 1], [0, 1], [3.0], 0.1), "mismatched lengths"),
     (lambda p: mf_loss(p, [0, 99], [0, 1], [3.0, 4.0], 0.1), "unknown user id 99"),
     (lambda p: mf_gradients(p, [0], [-1], [3.0], 0.1), "unknown item id -1"),
-    (lambda p: mf_loss(p, [], [], [], 0.1), "no ratings"),
-    (lambda p: mf_loss(p, [0], [0], [3.0], -1.0), "non-negative"),
-    (lambda p: mf_gradients(p, [0], [0], [3.0], -0.5), "non-negative"),
+    (lambda p: mf_loss(p, [], [], [], 0.1), "empty input"),
+    (lambda p: mf_loss(p, [0], [0], [3.0], -1.0), "l2 must be >= 0"),
+    (lambda p: mf_gradients(p, [0], [0], [3.0], -0.5), "l2 must be >= 0"),
     (lambda p: mf_loss(p, [0], [0], [np.nan], 0.1), "NaN"),
     (lambda p: p.predict([0, 1], [0]), "same length"),
     (lambda p: p.predict([6], [0]), "unknown user id 6"),
@@ -176,11 +182,13 @@ def test_bad_input_to_loss_and_predict(call, msg):
         call(_random_params())
 
 
-@pytest.mark.parametrize("fit", [sgd_fit, als_fit])
+@pytest.mark.parametrize("fit", [sgd, als])
 @pytest.mark.parametrize("kwargs,msg", [
     (dict(n_factors=0), "n_factors"),
     (dict(n_factors=2.5), "n_factors"),
-    (dict(l2=-0.1), "non-negative"),
+    (dict(l2=-0.1), "l2 must be >= 0"),
+    (dict(seed=-2), "seed must be an integer >= 0"),
+    (dict(n_users=-3), "number of users must be an integer >= 1"),
     (dict(n_users=5), "unknown user id"),
     (dict(n_items=3), "unknown item id"),
 ])
@@ -189,7 +197,7 @@ def test_bad_input_to_fit(fit, kwargs, msg):
         fit(_table(), **kwargs)
 
 
-@pytest.mark.parametrize("fit", [sgd_fit, als_fit])
+@pytest.mark.parametrize("fit", [sgd, als])
 def test_empty_and_malformed_training_data(fit):
     empty = _table().iloc[:0]
     with pytest.raises(ValueError, match="empty"):
@@ -204,11 +212,56 @@ def test_bad_settings():
     df = _table()
     for lr in (0, -0.1, float("nan")):
         with pytest.raises(ValueError, match="lr"):
-            sgd_fit(df, lr=lr)
+            sgd(df, lr=lr)
     with pytest.raises(ValueError, match="epochs"):
-        sgd_fit(df, epochs=0)
+        sgd(df, epochs=0)
     with pytest.raises(ValueError, match="n_iter"):
-        als_fit(df, n_iter=0)
+        als(df, n_iter=0)
     with pytest.raises(ValueError, match="singular"):
         # l2 = 0 and users with fewer ratings than parameters
-        als_fit(_table(density=0.1), n_factors=8, l2=0.0)
+        als(_table(density=0.1), n_factors=8, l2=0.0)
+
+
+@pytest.mark.parametrize("fit", [sgd_fit, als_fit])
+def test_the_rating_scale_is_checked(fit):
+    whole = _table().assign(rating=lambda d: d["rating"].round())
+    assert fit(whole, n_factors=2, seed=0).n_factors == 2          # whole stars: the default
+    with pytest.raises(ValueError, match="not on the scale 1..5 in steps of 1"):
+        fit(_table(), n_factors=2)                                  # 3.7 is not a star
+    half = whole.assign(rating=whole["rating"] - 0.5)               # 0.5 .. 4.5
+    params = fit(half, n_factors=2, seed=0, scale=(0.5, 5, 0.5), validation=half)
+    assert np.isfinite(params.history["val_rmse"]).all()
+
+
+@pytest.mark.parametrize("fit", [sgd, als])
+@pytest.mark.parametrize("change, msg", [
+    (lambda v: v.assign(rating=v["rating"].where(v.index > 0, np.nan)), "missing values"),
+    (lambda v: v.assign(rating=v["rating"].where(v.index > 0, 9.0)), "rating 9 is not on"),
+    (lambda v: v.assign(user_id=v["user_id"].astype(str)), "ids must be integers"),
+])
+def test_validation_tables_are_checked(fit, change, msg):
+    with pytest.raises(ValueError, match=msg):
+        fit(_table(), n_factors=2, validation={"val": change(_table(seed=2))})
+
+
+def test_weighted_als_minimizes_the_keras_form_of_the_loss():
+    """With ``weighted=True`` the penalty of user u is l2 * n_u: divided by the
+    number of ratings, the loss is the mean-over-ratings form Keras uses."""
+    df = _table(seed=3)
+    params = als(df, n_factors=3, l2=0.2, n_iter=8, seed=0, weighted=True)
+    loss = np.array(params.history["loss"])
+    assert np.all(np.diff(loss) <= 1e-9 * loss[:-1])
+    u, i, r = df["user_id"].to_numpy(), df["item_id"].to_numpy(), df["rating"].to_numpy()
+    err = r - params.predict(u, i)
+    per_rating = (np.sum(params.P[u] ** 2, 1) + np.sum(params.Q[i] ** 2, 1)
+                  + params.user_bias[u] ** 2 + params.item_bias[i] ** 2)
+    assert loss[-1] / len(df) == pytest.approx(np.mean(err ** 2) + 0.2 * np.mean(per_rating))
+    # the last half-step solved the items: the weighted item gradient is zero
+    n_i = np.bincount(i, minlength=params.n_items)
+    g_q = -2 * np.stack([np.bincount(i, err * params.P[u][:, f], params.n_items)
+                         for f in range(3)], 1) + 2 * 0.2 * n_i[:, None] * params.Q
+    assert np.abs(g_q).max() < 1e-8
+    plain = als(df, n_factors=3, l2=0.2, n_iter=8, seed=0)
+    assert not np.allclose(plain.Q, params.Q)
+    with pytest.raises(ValueError, match="weighted must be True or False"):
+        als(df, weighted="yes")

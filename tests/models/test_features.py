@@ -1,5 +1,7 @@
 """Tests for reclib.models.features: tokens, sequences, the CNN and LSTM
-feature extractors, the two-tower FeatureRecommender and the top-K helpers."""
+feature extractors and the two-tower FeatureRecommender."""
+import random
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,18 +9,16 @@ import pytest
 import reclib  # noqa: F401  (sets KERAS_BACKEND before keras is imported)
 import keras
 
-from reclib.data.shopsim import generate
-from reclib.models.baselines import Biases, Popularity
-from reclib.models.features import (FeatureRecommender, all_scores, behaviour_lstm,
-                                    item_texts, item_tokens, recommend_all, title_cnn,
-                                    top_k_lists, user_sequences)
+from reclib.checks import NotFittedError
+from reclib.models.features import (FeatureRecommender, behaviour_lstm, item_texts,
+                                    item_tokens, title_cnn, user_sequences)
 
 SMALL = dict(max_len=6, dim=8, embed_dim=8, filters=8, units=8, batch_size=64)
 
 
 @pytest.fixture(scope="module")
-def world():
-    return generate(n_users=60, n_items=40, ratings_per_user=10, seed=3)
+def world(world_60x40):
+    return world_60x40
 
 
 def _ratings(rows):
@@ -61,8 +61,10 @@ def test_item_tokens_bad_input(world):
         item_tokens(world.items, max_len=0)
     with pytest.raises(ValueError, match="missing column"):
         item_tokens(world.items.drop(columns="title"))
-    with pytest.raises(ValueError, match="item_id"):
+    with pytest.raises(ValueError, match="item_id must be 0..39, each exactly once"):
         item_tokens(world.items.assign(item_id=world.items["item_id"] + 1))
+    with pytest.raises(ValueError, match="missing values"):
+        item_tokens(world.items.assign(title=None))
     with pytest.raises(ValueError, match="empty"):
         item_tokens(world.items.iloc[:0])
     with pytest.raises(ValueError, match="DataFrame"):
@@ -161,8 +163,8 @@ def test_behaviour_lstm_bad_sizes():
 # ------------------------------------------------------------------ recommender
 @pytest.fixture(scope="module")
 def fitted(world):
-    return FeatureRecommender(epochs=2, seed=0, **SMALL).fit(world.ratings, world.items,
-                                                             world.n_users)
+    return FeatureRecommender(epochs=2, seed=0, **SMALL).fit(world.ratings, items=world.items,
+                                                             users=world.users)
 
 
 def test_recommender_shapes_and_conventions(world, fitted):
@@ -187,11 +189,25 @@ def test_recommender_shapes_and_conventions(world, fitted):
 def test_refit_equals_fresh_fit(world):
     part = world.ratings.sample(frac=0.5, random_state=0)
     m = FeatureRecommender(epochs=1, seed=4, **SMALL)
-    m.fit(part, world.items, world.n_users)
+    m.fit(part, items=world.items, users=world.n_users)
     first = m.score_matrix([0, 1])
-    m.fit(world.ratings, world.items, world.n_users)      # reuses the compiled model
-    m.fit(part, world.items, world.n_users)
+    m.fit(world.ratings, items=world.items, users=world.n_users)  # reuses the compiled model
+    m.fit(part, items=world.items, users=world.n_users)
     np.testing.assert_allclose(m.score_matrix([0, 1]), first, atol=1e-5)
+
+
+def test_same_seed_same_scores_and_the_global_state_is_untouched(world, fitted):
+    np.random.seed(7)
+    random.seed(7)
+    numpy_state, python_state = np.random.get_state()[1].copy(), random.getstate()
+    again = FeatureRecommender(epochs=2, seed=0, **SMALL).fit(world.ratings, items=world.items,
+                                                              users=world.users)
+    assert (np.random.get_state()[1] == numpy_state).all()
+    assert random.getstate() == python_state
+    # equal up to float32 rounding; another seed differs by far more
+    np.testing.assert_allclose(again.score_matrix(), fitted.score_matrix(), rtol=0, atol=1e-5)
+    other = FeatureRecommender(epochs=2, seed=1, **SMALL).fit(world.ratings, items=world.items)
+    assert np.abs(other.score_matrix() - fitted.score_matrix()).max() > 1e-2
 
 
 def test_learns_the_next_item():
@@ -205,29 +221,52 @@ def test_learns_the_next_item():
     items = pd.DataFrame({"item_id": range(n_items), "category": "tea", "brand": "Leafhouse",
                           "title": [f"Leafhouse {w} tea" for w in "abcdef"], "price": 10.0})
     m = FeatureRecommender(max_len=4, dim=8, embed_dim=8, filters=8, units=16, epochs=40,
-                           batch_size=16, learning_rate=0.03, seed=0).fit(df, items)
+                           batch_size=16, learning_rate=0.03, seed=0).fit(df, items=items)
     seqs = np.array([[j + 1 for j in ((last - 3 + t) % n_items for t in range(4))]
                      for last in range(n_items)], dtype="int32")
     best = m.score_sequences(seqs).argmax(axis=1)
     np.testing.assert_array_equal(best, (np.arange(n_items) + 1) % n_items)
 
 
+@pytest.mark.parametrize("kwargs, msg", [
+    (dict(use_titles=False, use_ids=False), "both be False"),
+    (dict(max_len=0), "max_len must be an integer >= 1"),
+    (dict(dim=2.0), "dim must be an integer"),
+    (dict(epochs=0), "epochs must be an integer >= 1"),
+    (dict(learning_rate=0), "learning_rate must be > 0"),
+    (dict(learning_rate=-0.1), "learning_rate must be > 0"),
+    (dict(use_titles="yes"), "use_titles must be True or False"),
+    (dict(seed=1.5), "seed must be an integer"),
+])
+def test_recommender_bad_settings(kwargs, msg):
+    with pytest.raises(ValueError, match=msg):
+        FeatureRecommender(**kwargs)
+
+
 def test_recommender_bad_input(world, fitted):
     r, items = world.ratings, world.items
-    with pytest.raises(ValueError, match="both be False"):
-        FeatureRecommender(use_titles=False, use_ids=False)
-    with pytest.raises(ValueError, match="max_len"):
-        FeatureRecommender(max_len=0)
-    with pytest.raises(ValueError, match="learning_rate"):
-        FeatureRecommender(learning_rate=0)
     with pytest.raises(ValueError, match="empty"):
-        FeatureRecommender(**SMALL).fit(r.iloc[:0], items)
+        FeatureRecommender(**SMALL).fit(r.iloc[:0], items=items)
     with pytest.raises(ValueError, match="unknown item"):
-        FeatureRecommender(**SMALL).fit(r, items.iloc[:10])
+        FeatureRecommender(**SMALL).fit(r, items=items.iloc[:10])
     with pytest.raises(ValueError, match="unknown user"):
-        FeatureRecommender(**SMALL).fit(r, items, n_users=5)
+        FeatureRecommender(**SMALL).fit(r, items=items, users=5)
+    with pytest.raises(ValueError, match="needs the catalogue"):
+        FeatureRecommender(**SMALL).fit(r, items=len(items))
+    with pytest.raises(ValueError, match="needs the catalogue"):
+        FeatureRecommender(**SMALL).fit(r)
     with pytest.raises(ValueError, match="two or more"):
-        FeatureRecommender(**SMALL).fit(r.groupby("user_id").head(1), items)
+        FeatureRecommender(**SMALL).fit(r.groupby("user_id").head(1), items=items)
+    with pytest.raises(ValueError, match="missing values"):
+        FeatureRecommender(**SMALL).fit(r.assign(timestamp=np.nan), items=items)
+    with pytest.raises(TypeError):
+        FeatureRecommender(**SMALL).fit(r, items)            # tables are keyword-only
+    unfitted = FeatureRecommender(**SMALL)
+    for call in (lambda: unfitted.predict([0], [0]), lambda: unfitted.recommend(0),
+                 lambda: unfitted.score_sequences(np.zeros((1, 6), "int32")),
+                 lambda: unfitted.item_vectors(), lambda: unfitted.user_vectors()):
+        with pytest.raises(NotFittedError):
+            call()
     with pytest.raises(ValueError, match="same length"):
         fitted.predict([0, 1], [2])
     with pytest.raises(ValueError, match="unknown user"):
@@ -242,39 +281,8 @@ def test_recommender_bad_input(world, fitted):
         fitted.recommend(0, k=0)
 
 
-# ------------------------------------------------------------------ top-K helpers
-def test_top_k_lists_exclude_candidates_and_order():
-    scores = np.array([[0.1, 0.9, 0.5, 0.7], [4.0, 3.0, 2.0, 1.0]])
-    out = top_k_lists(scores, [7, 8], k=2, exclude={7: [1]})
-    assert out == {7: [3, 2], 8: [0, 1]}
-    out = top_k_lists(scores, [7, 8], k=3, candidates=[2, 3])
-    assert out == {7: [3, 2], 8: [2, 3]}                   # shorter than k: only 2 allowed
-    with pytest.raises(ValueError, match="one row per user"):
-        top_k_lists(scores, [7], k=2)
-    with pytest.raises(ValueError, match="k must"):
-        top_k_lists(scores, [7, 8], k=0)
-    with pytest.raises(ValueError, match="unknown item"):
-        top_k_lists(scores, [7, 8], k=2, candidates=[4])
-
-
-@pytest.mark.parametrize("model", [Biases(), Popularity()])
-def test_recommend_all_matches_recommend(world, model):
-    model.fit(world.ratings, world.n_users, world.n_items)
-    users = [0, 5, 17]
-    lists = recommend_all(model, users, k=4)
-    scores = all_scores(model, users)
-    assert scores.shape == (3, world.n_items)
-    for row, u in enumerate(users):
-        rec = list(model.recommend(u, k=4))
-        if isinstance(model, Biases):                 # no ties: the same lists
-            assert lists[u] == rec
-        # with ties (popularity counts) the order among equals may differ
-        np.testing.assert_allclose(scores[row, lists[u]], scores[row, rec])
-    with pytest.raises(ValueError, match="unknown user"):
-        recommend_all(model, [world.n_users], k=4)
-
-
-def test_recommend_all_uses_score_matrix(fitted):
-    lists = recommend_all(fitted, [0, 1], k=3)
+def test_recommend_all_matches_recommend(fitted, world):
+    lists = fitted.recommend_all(k=3, users=[0, 1])
     assert lists[0] == list(fitted.recommend(0, k=3))
     assert lists[1] == list(fitted.recommend(1, k=3))
+    assert len(fitted.recommend_all(k=2)) == world.n_users

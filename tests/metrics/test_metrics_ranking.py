@@ -69,8 +69,9 @@ def test_coverage_and_report():
 # ------------------------------------------------------------------ errors
 @pytest.mark.parametrize("fn", [precision_at_k, recall_at_k, ndcg_at_k])
 @pytest.mark.parametrize("rec,rel,k,msg", [
-    ({1: [1]}, {1: {1}}, 0, "k must be a positive integer"),
-    ({1: [1]}, {1: {1}}, 1.5, "k must be a positive integer"),
+    ({1: [1]}, {1: {1}}, 0, "k must be an integer >= 1, got 0"),
+    ({1: [1]}, {1: {1}}, 1.5, "k must be an integer, got 1.5"),
+    ({1: [1]}, {1: {1}}, True, "k must be an integer, got True"),
     ({}, {1: {1}}, 1, "empty input"),
     ({1: [1]}, {1: set()}, 1, "no user has a relevant item"),
     ({1: [1]}, {2: {1}}, 1, "no recommendation list"),
@@ -84,8 +85,9 @@ def test_bad_input(fn, rec, rel, k, msg):
         fn(rec, rel, k)
 
 
-@pytest.mark.parametrize("n_items,k,msg", [(0, None, "n_items"), (2, None, "n_items=2"),
-                                           (10, 0, "k must be")])
+@pytest.mark.parametrize("n_items,k,msg", [(0, None, "n_items must be an integer >= 1"),
+                                           (2.0, None, "n_items must be an integer"),
+                                           (2, None, "n_items=2"), (10, 0, "k must be")])
 def test_coverage_errors(n_items, k, msg):
     with pytest.raises(ValueError, match=msg):
         catalogue_coverage({1: [0, 1, 2]}, n_items, k=k)
