@@ -170,7 +170,8 @@ class MFModel(keras.Model):
         if sample_weight is not None:
             w = ops.cast(sample_weight, err.dtype)
             err = err * w / ops.mean(w)
-        return ops.mean(err) + ops.sum(self.losses)
+        penalty = ops.sum(ops.stack(self.losses)) if self.losses else 0.0
+        return ops.mean(err) + penalty
 
     def get_config(self):
         layer = self.mf
