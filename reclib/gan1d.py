@@ -9,8 +9,9 @@ reusable parts:
 * the theory: :func:`optimal_discriminator`, :func:`js_divergence`;
 * the losses, written from logits: :func:`discriminator_loss` (``"correct"``
   or the article's ``"wrong_sign"``) and :func:`generator_loss`
-  (``"non_saturating"`` or ``"saturating"``), with
-  :func:`generator_logit_gradient` giving their derivative in closed form;
+  (``"non_saturating"`` or ``"saturating"``), defined in :mod:`reclib.losses`
+  and re-exported here, with :func:`generator_logit_gradient` giving their
+  derivative in closed form;
 * the model: :class:`GAN1D`, a ``keras.Model`` with a custom ``train_step`` that
   alternates one discriminator and one generator update, built by
   :func:`make_gan1d` and trained by :func:`train_gan1d`;
@@ -32,8 +33,9 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-GENERATOR_LOSSES = ("non_saturating", "saturating")
-DISCRIMINATOR_LOSSES = ("correct", "wrong_sign")
+from reclib.checks import check_choice
+from reclib.losses import (DISCRIMINATOR_LOSSES, GENERATOR_LOSSES,  # noqa: F401  (re-exported)
+                           discriminator_loss, generator_loss)
 
 
 # ---------------------------------------------------------------------------
@@ -65,11 +67,6 @@ def _check_positive_int(value, name):
     if isinstance(value, bool) or int(value) != value or value <= 0:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
-
-
-def _check_kind(kind, allowed, name):
-    if kind not in allowed:
-        raise ValueError(f"unknown {name} {kind!r}; choose one of {', '.join(allowed)}")
 
 
 # ---------------------------------------------------------------------------
@@ -159,42 +156,8 @@ def js_divergence(p, q, dx):
 
 
 # ---------------------------------------------------------------------------
-# losses (from logits: D(x) = sigmoid(logit))
+# losses: reclib.losses (shared with the text GAN); their derivative in closed form
 # ---------------------------------------------------------------------------
-def discriminator_loss(real_logits, fake_logits, kind="correct"):
-    """Discriminator loss from logits, ``D = sigmoid(logit)``.
-
-    ``kind="correct"``:   ``L_D = -E_x[log D(x)] - E_z[log(1 - D(G(z)))]``.
-    ``kind="wrong_sign"``: the source article's
-    ``L_D = -E_x[log D(x)] - E_z[log D(G(z))]``, which rewards the
-    discriminator for calling generated samples real.
-
-    ``-log sigmoid(l) = softplus(-l)`` and ``-log(1 - sigmoid(l)) = softplus(l)``
-    keep the computation stable for large logits. Works on NumPy arrays and
-    tensors; returns a scalar of the same kind.
-    """
-    _check_kind(kind, DISCRIMINATOR_LOSSES, "discriminator loss")
-    real_term = keras.ops.mean(keras.ops.softplus(-real_logits))
-    if kind == "correct":
-        fake_term = keras.ops.mean(keras.ops.softplus(fake_logits))
-    else:
-        fake_term = keras.ops.mean(keras.ops.softplus(-fake_logits))
-    return real_term + fake_term
-
-
-def generator_loss(fake_logits, kind="non_saturating"):
-    """Generator loss from the discriminator's logits on generated samples.
-
-    ``kind="non_saturating"``: ``L_G = -E_z[log D(G(z))]`` (what is used in
-    practice). ``kind="saturating"``: ``L_G = E_z[log(1 - D(G(z)))]``, the
-    minimax objective itself, whose gradient vanishes when D rejects the fakes.
-    """
-    _check_kind(kind, GENERATOR_LOSSES, "generator loss")
-    if kind == "non_saturating":
-        return keras.ops.mean(keras.ops.softplus(-fake_logits))
-    return -keras.ops.mean(keras.ops.softplus(fake_logits))
-
-
 def generator_logit_gradient(d_of_g, kind="non_saturating"):
     """Derivative of the per-sample generator loss w.r.t. D's logit.
 
@@ -202,7 +165,7 @@ def generator_logit_gradient(d_of_g, kind="non_saturating"):
     saturating ``d log(1 - D)/dl = -D``. ``d_of_g`` are values of ``D(G(z))``
     in ``[0, 1]``.
     """
-    _check_kind(kind, GENERATOR_LOSSES, "generator loss")
+    check_choice("generator loss kind", kind, GENERATOR_LOSSES)
     d = np.asarray(d_of_g, dtype=np.float64)
     if np.any((d < 0) | (d > 1)):
         raise ValueError("D(G(z)) values must lie in [0, 1]")
@@ -285,8 +248,8 @@ class GAN1D(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_kind(generator_loss, GENERATOR_LOSSES, "generator loss")
-        _check_kind(discriminator_loss, DISCRIMINATOR_LOSSES, "discriminator loss")
+        check_choice("generator_loss", generator_loss, GENERATOR_LOSSES)
+        check_choice("discriminator_loss", discriminator_loss, DISCRIMINATOR_LOSSES)
         self.latent_dim = _check_positive_int(latent_dim, "latent_dim")
         _check_positive_int(hidden, "hidden")
         _check_positive_int(n_layers, "n_layers")

@@ -15,6 +15,14 @@ def sigmoid(x):
 
 
 # ---------------------------------------------------------------- losses
+def test_losses_live_in_reclib_losses():
+    from reclib import losses
+
+    assert gan1d.discriminator_loss is losses.discriminator_loss
+    assert gan1d.generator_loss is losses.generator_loss
+    assert gan1d.GENERATOR_LOSSES == losses.GENERATOR_LOSSES
+
+
 def test_losses_at_d_one_half():
     zeros = np.zeros(7, dtype="float32")
     assert float(gan1d.discriminator_loss(zeros, zeros)) == pytest.approx(math.log(4), rel=1e-6)
@@ -204,11 +212,11 @@ def test_gan1d_trains_and_logs_every_step():
         (lambda: gan1d.gumbel_softmax_sample([1.0, 2.0], 0.0), "temperature must be positive"),
         (lambda: gan1d.gumbel_softmax_sample([1.0, 2.0], -1.0), "temperature must be positive"),
         (lambda: gan1d.gumbel_softmax_gradient([1.0], [1.0], 0.0, 5), "temperature must be positive"),
-        (lambda: gan1d.discriminator_loss(np.zeros(2), np.zeros(2), "article"), "unknown discriminator loss"),
-        (lambda: gan1d.generator_loss(np.zeros(2), "minimax"), "unknown generator loss"),
-        (lambda: gan1d.generator_logit_gradient(0.5, "nonsaturating"), "unknown generator loss"),
-        (lambda: gan1d.make_gan1d(generator_loss="wgan"), "unknown generator loss"),
-        (lambda: gan1d.make_gan1d(discriminator_loss="flipped"), "unknown discriminator loss"),
+        (lambda: gan1d.discriminator_loss(np.zeros(2), np.zeros(2), "article"), "discriminator.loss.* must be one of"),
+        (lambda: gan1d.generator_loss(np.zeros(2), "minimax"), "generator.loss.* must be one of"),
+        (lambda: gan1d.generator_logit_gradient(0.5, "nonsaturating"), "generator.loss.* must be one of"),
+        (lambda: gan1d.make_gan1d(generator_loss="wgan"), "generator.loss.* must be one of"),
+        (lambda: gan1d.make_gan1d(discriminator_loss="flipped"), "discriminator.loss.* must be one of"),
         (lambda: gan1d.make_gan1d(d_learning_rate=0.0), "learning rates must be positive"),
         (lambda: gan1d.js_divergence([1.0, 0.0], [1.0], 0.1), "different shapes"),
         (lambda: gan1d.optimal_discriminator([-1.0], [1.0]), "non-negative"),

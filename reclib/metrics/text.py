@@ -11,10 +11,11 @@ Two groups:
    ROUGE are returned **in percent (0-100)** as in those papers; USR, FMR,
    FCR and DIV are fractions/counts as in the papers' tables.
 2. **Ground-truth metrics** that only a simulator can provide (ShopSim knows
-   why a user liked an item): :func:`faithfulness`,
-   :func:`hallucination_rate` and :func:`personalization`, plus
-   :func:`extract_aspects`, a small rule-based reader that turns a reason
-   into ``[(aspect, sentiment), ...]``.
+   why a user liked an item): :func:`faithfulness` and
+   :func:`hallucination_rate`; and :func:`personalization`, which needs no
+   truth. :func:`extract_aspects` (from :mod:`reclib.data.aspects`,
+   re-exported here) is the small rule-based reader that turns a reason into
+   ``[(aspect, sentiment), ...]``.
 
 All texts are tokenized by :func:`reclib.data.text.tokenize` (``level="word"``:
 lowercase words and punctuation marks; ``level="char"``: characters, for
@@ -26,46 +27,19 @@ sentiment cue.
 """
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from numbers import Integral
 
 import numpy as np
 
+from reclib.checks import check_int, check_optional_int, check_same_length, check_texts
 from reclib.data.aspects import (NEGATIVE_CUES, NEGATORS, POSITIVE_CUES,  # noqa: F401
-                                 extract_aspects)
+                                 _contains, extract_aspects)
 from reclib.data.text import _check_level, tokenize
 
 _SIGNS = {"positive": 1, "negative": -1, 1: 1, -1: -1}
 
 # ===================================================================== helpers
-
-
-def _check_texts(texts, name):
-    if isinstance(texts, str):
-        raise ValueError(f"{name} must be a list of strings, not a single string")
-    texts = list(texts)
-    if not texts:
-        raise ValueError(f"empty input: {name} has no texts")
-    for i, t in enumerate(texts):
-        if not isinstance(t, str):
-            raise ValueError(f"{name}[{i}] must be a string, got {type(t).__name__} ({t!r})")
-    return texts
-
-
-def _check_same_len(a, b, na, nb):
-    if len(a) != len(b):
-        raise ValueError(f"mismatched lengths: {na} has {len(a)} elements, {nb} has {len(b)}")
-
-
-def _contains(tokens, phrase):
-    """Whether the token tuple ``phrase`` occurs contiguously in ``tokens``."""
-    n = len(phrase)
-    if n == 0:
-        return False
-    if n == 1:
-        return phrase[0] in tokens
-    return any(tuple(tokens[i:i + n]) == phrase for i in range(len(tokens) - n + 1))
 
 
 def _feature_phrases(features, level, name):
@@ -122,11 +96,10 @@ def bleu(references, hypotheses, n=4, level="word"):
     """
     import sacrebleu
 
-    references = _check_texts(references, "references")
-    hypotheses = _check_texts(hypotheses, "hypotheses")
-    _check_same_len(references, hypotheses, "references", "hypotheses")
-    if isinstance(n, bool) or not isinstance(n, Integral) or not 1 <= n <= 4:
-        raise ValueError(f"n must be an integer in 1..4, got {n!r}")
+    references = check_texts(references, "references")
+    hypotheses = check_texts(hypotheses, "hypotheses")
+    check_same_length(references=references, hypotheses=hypotheses)
+    n = check_int("n", n, 1, 4)
     _check_level(level)
     refs = [" ".join(tokenize(t, level)) for t in references]
     hyps = [" ".join(tokenize(t, level)) for t in hypotheses]
@@ -172,9 +145,9 @@ def rouge(references, hypotheses, level="word"):
     """
     from rouge_score import rouge_scorer
 
-    references = _check_texts(references, "references")
-    hypotheses = _check_texts(hypotheses, "hypotheses")
-    _check_same_len(references, hypotheses, "references", "hypotheses")
+    references = check_texts(references, "references")
+    hypotheses = check_texts(hypotheses, "hypotheses")
+    check_same_length(references=references, hypotheses=hypotheses)
     _check_level(level)
     types = ["rouge1", "rouge2", "rougeL"]
     scorer = rouge_scorer.RougeScorer(types, tokenizer=_RougeTokenizer(level))
@@ -211,7 +184,7 @@ def usr(texts, level="word"):
     makes a new sentence. Repeating a text for the same item to different
     users lowers USR even when that is correct; see :func:`personalization`.
     """
-    texts = _check_texts(texts, "texts")
+    texts = check_texts(texts, "texts")
     return len({tuple(tokenize(t, level)) for t in texts}) / len(texts)
 
 
@@ -240,11 +213,11 @@ def fmr(texts, feature_words, level="word"):
     is weak" matches "battery" even if the user loved the battery. The
     ground-truth :func:`faithfulness` checks the sentiment as well.
     """
-    texts = _check_texts(texts, "texts")
+    texts = check_texts(texts, "texts")
     if isinstance(feature_words, str):
         raise ValueError("feature_words must be a list, one feature word per text")
     feature_words = list(feature_words)
-    _check_same_len(texts, feature_words, "texts", "feature_words")
+    check_same_length(texts=texts, feature_words=feature_words)
     hits = 0
     for t, f in zip(texts, feature_words):
         if not isinstance(f, str) or not tokenize(f, level):
@@ -276,7 +249,7 @@ def fcr(texts, all_features, level="word"):
     the same texts. Naming many features says nothing about naming the
     right one for each pair.
     """
-    texts = _check_texts(texts, "texts")
+    texts = check_texts(texts, "texts")
     phrases = _feature_phrases(set(all_features) if not isinstance(all_features, str)
                                else all_features, level, "all_features")
     found = set().union(*_features_found([tokenize(t, level) for t in texts], phrases))
@@ -311,7 +284,7 @@ def div(texts, all_features, level="word"):
     never mentions features looks maximally diverse: read DIV together with
     FMR and FCR.
     """
-    texts = _check_texts(texts, "texts")
+    texts = check_texts(texts, "texts")
     if len(texts) < 2:
         raise ValueError("div needs at least 2 texts (it averages over pairs)")
     phrases = _feature_phrases(set(all_features) if not isinstance(all_features, str)
@@ -402,8 +375,7 @@ def faithfulness(mentioned, true_top, m=None):
     as one naming all top-m. It inherits the errors of the aspect reader
     that produced ``mentioned``.
     """
-    if m is not None and (isinstance(m, bool) or not isinstance(m, Integral) or m < 1):
-        raise ValueError(f"m must be None or an integer >= 1, got {m!r}")
+    m = check_optional_int("m", m)
     mentioned, true_top = list(mentioned), list(true_top)
     _check_parallel(mentioned=mentioned, true_top=true_top)
     ok = 0
@@ -491,7 +463,7 @@ def personalization(user_ids, item_ids, texts, level="word"):
     Pair it with :func:`faithfulness`, which checks the reason is true for
     *this* user.
     """
-    texts = _check_texts(texts, "texts")
+    texts = check_texts(texts, "texts")
     user_ids, item_ids = list(user_ids), list(item_ids)
     _check_parallel(user_ids=user_ids, item_ids=item_ids, texts=texts)
     seen = set()

@@ -1,1 +1,21 @@
-"""reclib.reasons."""
+"""reclib.reasons: reason generators, all on the protocol of
+:class:`reclib.protocol.ReasonGenerator` (fit / generate / generate_one /
+count_params; the aspect vocabulary ``aspects_`` comes from the training
+reviews, never from a simulator).
+
+* :mod:`~reclib.reasons.templates`: evidence-based template reasons (and the
+  evidence the guard and the grounding use);
+* :mod:`~reclib.reasons.retrieval`: the nearest training review in MF space;
+* :mod:`~reclib.reasons.seq2seq`, :mod:`~reclib.reasons.gan`,
+  :mod:`~reclib.reasons.transformer`: neural generators, on
+  :mod:`~reclib.reasons.base` (shared base class, save / load) and
+  :mod:`~reclib.reasons.training` (``keras.Model.fit`` with seeded order);
+* :mod:`~reclib.reasons.decoding`: greedy, sampling and beam search;
+* :mod:`~reclib.reasons.guard`: rejects reasons that contradict the evidence;
+* :mod:`~reclib.reasons.text`: from tokens to a readable sentence.
+
+Backends: everything runs on ``keras.ops``; only :mod:`reclib.reasons.gan`
+(its adversarial ``train_step`` takes two ``tf.GradientTape`` gradients)
+needs TensorFlow, and the decoding helpers are compiled with ``tf.function``
+when TensorFlow is the backend. Import the submodule you need.
+"""

@@ -13,29 +13,22 @@ Rows that finished early are fed ``eos_id`` while the others continue.
 """
 from __future__ import annotations
 
-from numbers import Integral, Real
-
 import numpy as np
+
+from reclib.checks import check_int, check_non_negative, check_number, check_optional_int, \
+    check_positive
 
 
 # --------------------------------------------------------------------- checks
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, (Integral, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def _check_top(top_k, top_p):
-    if top_k is not None:
-        _check_int("top_k", top_k, 1)
+    check_optional_int("top_k", top_k)
     if top_p is not None:
-        if isinstance(top_p, bool) or not isinstance(top_p, Real) or not 0 < top_p <= 1:
-            raise ValueError(f"top_p must be in (0, 1], got {top_p!r}")
+        check_number("top_p", top_p, 0, 1, low_open=True)
 
 
 def _start(bos_id, batch_size, prefix):
-    bos_id = _check_int("bos_id", bos_id, 0)
-    batch_size = _check_int("batch_size", batch_size, 1)
+    bos_id = check_int("bos_id", bos_id, 0)
+    batch_size = check_int("batch_size", batch_size, 1)
     start = np.full((batch_size, 1), bos_id, dtype=np.int64)
     if prefix is None:
         return start
@@ -163,8 +156,8 @@ def greedy(step_fn, bos_id, eos_id, max_len, batch_size=1, prefix=None):
         One id list per row, without ``<bos>``/prefix, cut before ``<eos>``.
         Ties go to the lower token id.
     """
-    max_len = _check_int("max_len", max_len, 1)
-    eos_id = _check_int("eos_id", eos_id, 0)
+    max_len = check_int("max_len", max_len, 1)
+    eos_id = check_int("eos_id", eos_id, 0)
     return _decode(step_fn, bos_id, eos_id, max_len, batch_size, prefix,
                    lambda logits: np.argmax(logits, axis=1))
 
@@ -208,11 +201,9 @@ def sample(step_fn, bos_id, eos_id, max_len, batch_size=1, temperature=1.0,
     -------
     list of list of int
     """
-    max_len = _check_int("max_len", max_len, 1)
-    eos_id = _check_int("eos_id", eos_id, 0)
-    if isinstance(temperature, bool) or not isinstance(temperature, Real) \
-            or not np.isfinite(temperature) or temperature <= 0:
-        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}")
+    max_len = check_int("max_len", max_len, 1)
+    eos_id = check_int("eos_id", eos_id, 0)
+    temperature = check_positive("temperature", temperature)
     _check_top(top_k, top_p)
     rng = np.random.default_rng(seed)
 
@@ -260,12 +251,10 @@ def beam_search(step_fn, bos_id, eos_id, max_len, beam_width=4, length_penalty=0
     list of int
         The best hypothesis without ``<bos>``/prefix and ``<eos>``.
     """
-    max_len = _check_int("max_len", max_len, 1)
-    eos_id = _check_int("eos_id", eos_id, 0)
-    beam_width = _check_int("beam_width", beam_width, 1)
-    if isinstance(length_penalty, bool) or not isinstance(length_penalty, Real) \
-            or not np.isfinite(length_penalty) or length_penalty < 0:
-        raise ValueError(f"length_penalty must be a finite number >= 0, got {length_penalty!r}")
+    max_len = check_int("max_len", max_len, 1)
+    eos_id = check_int("eos_id", eos_id, 0)
+    beam_width = check_int("beam_width", beam_width, 1)
+    length_penalty = check_non_negative("length_penalty", length_penalty)
     if prefix is not None and np.ndim(prefix) != 1:
         raise ValueError("beam_search decodes one sequence: prefix must be 1-D")
     start_row = _start(bos_id, 1, prefix)

@@ -3,11 +3,12 @@
 A neural generator can write fluent sentences that are false: it names an
 aspect the item does not have ("the battery lasts all day" for a jacket) or
 gives an aspect the wrong sentiment (praising a screen its reviews pan). The
-guard reads each reason with :func:`reclib.metrics.text.extract_aspects` and
-compares what it claims with what is known *without* the hidden truth: the
-item's aspects (public, from its category) and the sign of each aspect in the
-item's training reviews. A rejected reason is replaced by the template reason,
-which is built from the same evidence.
+guard reads each reason with :func:`reclib.data.aspects.extract_aspects`
+(over the template's aspect vocabulary, ``aspects_``) and compares what it
+claims with what is known *without* any hidden truth: the item's aspects
+(the item table's ``aspects`` column, or those of its training reviews) and
+the sign of each aspect in the item's training reviews. A rejected reason is
+replaced by the template reason, which is built from the same evidence.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from reclib.data.shopsim import ASPECTS
-from reclib.metrics.text import extract_aspects
+from reclib.checks import check_fitted, check_ids, check_number, check_pairs, check_texts
+from reclib.data.aspects import extract_aspects
 
 _SIGN = {"positive": 1, "negative": -1, 1: 1, -1: -1}
 
@@ -35,7 +36,7 @@ def _sign(value, aspect):
     return None if value == 0 else (1 if value > 0 else -1)
 
 
-def check_reason(text, item_aspects, item_sentiment, aspect_words=ASPECTS, strict=False):
+def check_reason(text, item_aspects, item_sentiment, aspect_words, strict=False):
     """Check one reason against an item's aspects and its reviews' sentiment.
 
     Parameters
@@ -49,7 +50,9 @@ def check_reason(text, item_aspects, item_sentiment, aspect_words=ASPECTS, stric
         ``"positive"``/``"negative"``, ``+1``/``-1`` or a signed score (0 means
         no evidence). Aspects missing from the dict have no evidence.
     aspect_words : collection of str or dict
-        What :func:`extract_aspects` looks for (default: all ShopSim aspects).
+        What :func:`extract_aspects` looks for: the whole aspect vocabulary
+        (e.g. a fitted generator's ``aspects_``), so that an aspect the item
+        lacks is caught.
     strict : bool
         Also reject a mention whose sentiment cannot be read, or whose
         sentiment has no evidence in the reviews.
@@ -86,15 +89,27 @@ def check_reason(text, item_aspects, item_sentiment, aspect_words=ASPECTS, stric
     return not problems, problems
 
 
+def _check_template(template):
+    if not hasattr(template, "evidence_"):
+        raise ValueError("template must be a TemplateReasons fitted on the training reviews "
+                         "(call TemplateReasons().fit(train, items=...) first)")
+    check_fitted(template, "fit_time_")
+
+
 def item_sentiment(template, item, threshold=0.0):
     """``{aspect: +1/-1}`` for one item from a fitted
     :class:`~reclib.reasons.templates.TemplateReasons` (the mean review
     sentiment, shrunk towards 0); aspects with ``|score| <= threshold`` (no
     or balanced evidence) are left out."""
+    _check_template(template)
+    threshold = check_number("threshold", threshold, 0, 1)
     ev = template.evidence_
+    if np.ndim(item):
+        raise ValueError(f"item must be one id, got {item!r}")
+    (item,) = check_ids("item", [item], len(ev.item_aspects))
     out = {}
     for a in ev.item_aspects[int(item)]:
-        v = ev.item_sentiment[int(item), ASPECTS.index(a)]
+        v = ev.item_sentiment[int(item), ev.index(a)]
         if abs(v) > threshold:
             out[a] = 1 if v > 0 else -1
     return out
@@ -110,8 +125,9 @@ def guard_reasons(texts, users, items, template, threshold=0.0, strict=False):
     users, items : sequence of int
         The pairs, same length as ``texts``.
     template : reclib.reasons.templates.TemplateReasons
-        Fitted on the same training reviews; gives the evidence (item aspects
-        and review sentiment) and the replacement reasons.
+        Fitted on the same training reviews; gives the aspect vocabulary,
+        the evidence (item aspects and review sentiment) and the
+        replacement reasons.
     threshold : float
         Review-sentiment scores with ``|score| <= threshold`` count as no
         evidence (see :func:`item_sentiment`).
@@ -124,27 +140,24 @@ def guard_reasons(texts, users, items, template, threshold=0.0, strict=False):
         The guarded texts, and a report with one row per rejected reason:
         ``position, user_id, item_id, rejected, problems, replacement``.
     """
-    if isinstance(texts, str):
-        raise ValueError("texts must be a list of strings, not a single string")
-    texts, users, items = list(texts), list(np.asarray(users)), list(np.asarray(items))
-    if not len(texts) == len(users) == len(items):
-        raise ValueError(f"mismatched lengths: {len(texts)} texts, {len(users)} users, "
-                         f"{len(items)} items")
-    if not hasattr(template, "evidence_"):
-        raise ValueError("template is not fitted: call TemplateReasons().fit(train, items)")
-    n_items = len(template.evidence_.item_aspects)
+    texts = check_texts(texts, allow_empty=True)
+    _check_template(template)
+    columns = ["position", "user_id", "item_id", "rejected", "problems", "replacement"]
+    if not texts and len(users) == len(items) == 0:
+        return [], pd.DataFrame([], columns=columns)
+    users, items = check_pairs(users, items, template.n_users_, template.n_items_)
+    if len(texts) != len(users):
+        raise ValueError(f"mismatched lengths: {len(texts)} texts, {len(users)} pairs")
+    ev = template.evidence_
     out, rows = [], []
     for k, (t, u, i) in enumerate(zip(texts, users, items)):
-        if not 0 <= int(i) < n_items:
-            raise ValueError(f"unknown item id {i}: the template knows ids 0..{n_items - 1}")
-        ok, problems = check_reason(t, template.evidence_.item_aspects[int(i)],
-                                    item_sentiment(template, i, threshold), strict=strict)
+        ok, problems = check_reason(t, ev.item_aspects[int(i)],
+                                    item_sentiment(template, i, threshold), template.aspects_,
+                                    strict=strict)
         if ok:
             out.append(t)
             continue
-        new = template.generate(int(u), int(i)).text
+        new = template.generate_one(int(u), int(i)).text
         out.append(new)
         rows.append((k, int(u), int(i), t, "; ".join(problems), new))
-    report = pd.DataFrame(rows, columns=["position", "user_id", "item_id", "rejected",
-                                         "problems", "replacement"])
-    return out, report
+    return out, pd.DataFrame(rows, columns=columns)

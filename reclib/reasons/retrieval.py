@@ -4,23 +4,23 @@ Each training review is indexed by the concatenated matrix-factorization
 vectors of its (user, item) pair, ``[p_u, q_i]``. For a new pair the review
 with the nearest key (Euclidean distance) is copied, and its item-specific
 words are swapped for the target item's: the brand, the category (with
-"this"/"these" agreeing) and, when the user table is given, the reviewer's
-use context for the target user's. It is the baseline every generator must
-beat: fluent by construction, but it copies, and it happily keeps an aspect
-the target item does not have ("the battery lasts all day" for a jacket),
-which the guard (:mod:`reclib.reasons.guard`) then catches.
+"this"/"these" agreeing) and, when the user table has a ``context`` column,
+the reviewer's use context for the target user's. Each swap needs its column
+(``brand``, ``category`` in the item table): without them the review is
+copied as it is. It is the baseline every generator must beat: fluent by
+construction, but it copies, and it happily keeps an aspect the target item
+does not have ("the battery lasts all day" for a jacket), which the guard
+(:mod:`reclib.reasons.guard`) then catches.
 """
 from __future__ import annotations
 
 import re
-import time
 
 import numpy as np
 
-from reclib.data.shopsim import ASPECTS
-from reclib.models._checks import check_ids
-from reclib.reasons._common import (METHODS, SENTIMENT_IDS, check_int, check_items, check_query,
-                                    check_reviews, parse_grounding)
+from reclib.checks import check_bool, check_fitted, check_int, check_pairs, check_seed
+from reclib.protocol import ReasonGenerator
+from reclib.reasons.base import METHODS, SENTIMENT_IDS, check_decoding, parse_grounding
 
 
 def demonstrative(category):
@@ -33,32 +33,43 @@ def _keep_case(word, like):
     return word[:1].upper() + word[1:] if like[:1].isupper() else word
 
 
+def _field(row, name):
+    value = row.get(name) if hasattr(row, "get") else None
+    return None if value is None or value != value else str(value)  # NaN -> None
+
+
 def adapt_text(text, source_item, target_item, source_context=None, target_context=None):
     """Rewrite a review of ``source_item`` so that it is about ``target_item``.
 
-    ``source_item`` and ``target_item`` are rows (or dicts) with ``brand`` and
-    ``category``. The source brand becomes the target brand, the source
-    category the target category, "this"/"these" before them agree with the
-    new category, and ``source_context`` (e.g. "school") becomes
-    ``target_context`` when both are given. Nothing else changes: an aspect
-    the target item lacks is *not* removed.
+    ``source_item`` and ``target_item`` are rows (or dicts) with ``brand``
+    and ``category`` (either may be missing: that swap is skipped). The
+    source brand becomes the target brand, the source category the target
+    category, "this"/"these" before them agree with the new category, and
+    ``source_context`` (e.g. "school") becomes ``target_context`` when both
+    are given. Nothing else changes: an aspect the target item lacks is *not*
+    removed.
     """
-    sb, sc = str(source_item["brand"]), str(source_item["category"])
-    tb, tc = str(target_item["brand"]), str(target_item["category"])
-    out = re.sub(rf"\b{re.escape(sb)}\b", tb, text)
-    out = re.sub(rf"\b{re.escape(sc)}\b", lambda m: _keep_case(tc, m.group(0)), out,
-                 flags=re.IGNORECASE)
+    sb, tb = _field(source_item, "brand"), _field(target_item, "brand")
+    sc, tc = _field(source_item, "category"), _field(target_item, "category")
+    out = text
+    if sb and tb:
+        out = re.sub(rf"\b{re.escape(sb)}\b", tb, out)
+    if sc and tc:
+        out = re.sub(rf"\b{re.escape(sc)}\b", lambda m: _keep_case(tc, m.group(0)), out,
+                     flags=re.IGNORECASE)
     if source_context and target_context and source_context != target_context:
         out = re.sub(rf"\b{re.escape(str(source_context))}\b", str(target_context), out,
                      flags=re.IGNORECASE)
-    det = demonstrative(tc)
-    follow = rf"(?= (?:{re.escape(tb)} )?{re.escape(tc)}\b| {re.escape(tb)}\b)"
-    out = re.sub(rf"\b(this|these){follow}", lambda m: _keep_case(det, m.group(0)), out,
-                 flags=re.IGNORECASE)
+    if tc:
+        det = demonstrative(tc)
+        brand = rf"(?:{re.escape(tb)} )?" if tb else ""
+        follow = rf"(?= {brand}{re.escape(tc)}\b" + (rf"| {re.escape(tb)}\b)" if tb else ")")
+        out = re.sub(rf"\b(this|these){follow}", lambda m: _keep_case(det, m.group(0)), out,
+                     flags=re.IGNORECASE)
     return out
 
 
-class RetrievalReasons:
+class RetrievalReasons(ReasonGenerator):
     """Nearest-neighbour retrieval of a training review in MF space, adapted
     to the target item.
 
@@ -75,86 +86,84 @@ class RetrievalReasons:
     top_k : int
         ``method="sample"`` draws uniformly among the ``top_k`` nearest reviews.
     seed : int
+
+    ``fit(train, *, items=None, users=None, aspects=None, mf=None,
+    user_factors=None, item_factors=None)``: the factors come from
+    ``user_factors``/``item_factors`` if given, else from a fitted ``mf``,
+    else an MF is fitted on ``train`` here (and counted in ``fit_time_``).
+
+    Not grounded, but ``generate(..., aspects=...)`` restricts the search to
+    reviews about the given aspect (and sentiment), when there are any.
     """
 
     def __init__(self, n_factors=16, mf_epochs=5, exclude_same_pair=True, adapt=True,
                  top_k=5, seed=0):
         self.n_factors = check_int("n_factors", n_factors)
         self.mf_epochs = check_int("mf_epochs", mf_epochs)
-        self.exclude_same_pair = bool(exclude_same_pair)
-        self.adapt = bool(adapt)
+        self.exclude_same_pair = check_bool("exclude_same_pair", exclude_same_pair)
+        self.adapt = check_bool("adapt", adapt)
         self.top_k = check_int("top_k", top_k)
-        self.seed = seed
+        self.seed = check_seed(seed)
 
-    def fit(self, train, items, users=None, mf=None, user_factors=None, item_factors=None):
-        """Index the training reviews by their pair's MF vectors.
-
-        Factors come from ``user_factors``/``item_factors`` if given, else from
-        a fitted ``mf`` (:class:`reclib.models.mf.MF`), else an MF is fitted on
-        ``train`` here. Returns self.
-        """
-        t0 = time.perf_counter()
-        check_reviews(train)
-        self.items_ = check_items(items)
-        self.users_ = users.reset_index(drop=True) if users is not None else None
-        n_items = len(self.items_)
-        n_users = len(users) if users is not None else int(train["user_id"].max()) + 1
-        check_ids("user", train["user_id"].to_numpy(), n_users)
-        check_ids("item", train["item_id"].to_numpy(), n_items)
+    def _fit(self, train, mf=None, user_factors=None, item_factors=None):
+        n_users, n_items = self.n_users_, self.n_items_
         if (user_factors is None) != (item_factors is None):
             raise ValueError("give both user_factors and item_factors, or neither")
         if user_factors is None and mf is not None:
-            if not hasattr(mf, "model_"):
-                raise ValueError("mf is not fitted: call mf.fit(...) first")
+            check_fitted(mf, "fit_time_")
             user_factors, item_factors = mf.user_factors, mf.item_factors
         if user_factors is None:
             from reclib.models.mf import MF
 
             df = train if "timestamp" in train else train.assign(timestamp=0)
-            mf = MF(n_factors=self.n_factors, epochs=self.mf_epochs, seed=self.seed)
-            mf.fit(df, n_users, n_items)
+            mf = MF(n_factors=self.n_factors, epochs=self.mf_epochs, seed=self.seed,
+                    scale=self.scale_)
+            mf.fit(df, items=n_items, users=n_users)
             user_factors, item_factors = mf.user_factors, mf.item_factors
         P = np.asarray(user_factors, dtype=np.float32)
         Q = np.asarray(item_factors, dtype=np.float32)
-        if P.ndim != 2 or Q.ndim != 2 or P.shape[0] < n_users or Q.shape[0] < n_items:
+        if P.ndim != 2 or Q.ndim != 2 or P.shape[0] < n_users or Q.shape[0] < n_items \
+                or P.shape[1] != Q.shape[1]:
             raise ValueError(f"factors must be 2-D with at least {n_users} user rows and "
-                             f"{n_items} item rows, got {P.shape} and {Q.shape}")
+                             f"{n_items} item rows and the same width, got {P.shape} and "
+                             f"{Q.shape}")
+        if not (np.isfinite(P).all() and np.isfinite(Q).all()):
+            raise ValueError("factors must be finite (no NaN or inf)")
         self.P_, self.Q_ = P[:n_users], Q[:n_items]
-        self.n_users_, self.n_items_ = n_users, n_items
         self.train_ = train[["user_id", "item_id", "text", "aspect", "sentiment"]] \
             .reset_index(drop=True)
         self.keys_ = np.concatenate([self.P_[self.train_["user_id"].to_numpy()],
                                      self.Q_[self.train_["item_id"].to_numpy()]], axis=1)
         self.key_norms_ = np.sum(self.keys_ ** 2, axis=1)
-        self.ground_ = (self.train_["aspect"].map(ASPECTS.index).to_numpy() * 3
+        index = {a: k for k, a in enumerate(self.aspects_)}
+        self.ground_ = (self.train_["aspect"].map(index).to_numpy() * 3
                         + self.train_["sentiment"].map(SENTIMENT_IDS).to_numpy())
-        self.fit_time_ = time.perf_counter() - t0
-        return self
+        has_context = self.users_ is not None and "context" in self.users_
+        self.contexts_ = self.users_["context"].astype(str).to_numpy() if has_context else None
 
-    def param_count(self):
+    def count_params(self):
         """Number of learned numbers: the MF user and item vectors."""
-        self._check_fitted()
+        check_fitted(self, "fit_time_")
         return int(self.P_.size + self.Q_.size)
-
-    def _check_fitted(self):
-        if not hasattr(self, "keys_"):
-            raise ValueError("RetrievalReasons is not fitted: call fit(train, items) first")
 
     def retrieve(self, users, items, aspects=None, method="greedy", seed=None,
                  chunk_size=256):
-        """Row index (into the training reviews) of the review retrieved for
-        each pair: the nearest (``method="greedy"``) or a random one of the
-        ``top_k`` nearest (``"sample"``). With ``aspects=`` only reviews about
-        that aspect (and sentiment, if given) are candidates, when any exist."""
-        self._check_fitted()
-        if method not in METHODS:
-            raise ValueError(f"unknown method {method!r}; use one of {METHODS}")
-        users, items = check_query(users, items, self.n_users_, self.n_items_)
-        rng = np.random.default_rng(self.seed if seed is None else seed)
+        """Row index (into the training reviews ``train_``) of the review
+        retrieved for each pair: the nearest (``method="greedy"``) or a random
+        one of the ``top_k`` nearest (``"sample"``). With ``aspects=`` only
+        reviews about that aspect (and sentiment, if given) are candidates,
+        when any exist."""
+        check_fitted(self, "fit_time_")
+        method = "greedy" if method == "beam" else method
+        if method not in ("greedy", "sample"):
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        users, items = check_pairs(users, items, self.n_users_, self.n_items_)
+        chunk_size = check_int("chunk_size", chunk_size)
+        rng = np.random.default_rng(self.seed if seed is None else check_seed(seed))
         queries = np.concatenate([self.P_[users], self.Q_[items]], axis=1)
         groups = {None: np.arange(len(users))}
         if aspects is not None:
-            a, s = parse_grounding(aspects, len(users))
+            a, s = parse_grounding(aspects, self.aspects_, len(users))
             groups = {}
             for k in range(len(users)):
                 groups.setdefault((int(a[k]), int(s[k])), []).append(k)
@@ -188,31 +197,23 @@ class RetrievalReasons:
                 out[r] = cand[pick]
         return out
 
-    def generate(self, users, items, aspects=None, method="greedy", seed=None, **_ignored):
-        """Reasons for pairs: the retrieved review, adapted to the target item
-        (and user). ``method`` is ``"greedy"`` (nearest) or ``"sample"`` (one
-        of the ``top_k`` nearest; ``"beam"`` acts as greedy); other decoding
-        settings are accepted and ignored, so that all generators can be called
-        alike. Returns a list of str."""
-        if method not in METHODS:
-            raise ValueError(f"unknown decoding method {method!r}; use one of {METHODS}")
-        idx = self.retrieve(users, items, aspects=aspects,
-                            method="sample" if method == "sample" else "greedy", seed=seed)
-        users, items = np.atleast_1d(users), np.atleast_1d(items)
+    def _generate(self, users, items, aspects, method="greedy", seed=None, **options):
+        """The retrieved reviews, adapted to the target item (and user).
+        ``method`` is ``"greedy"`` (nearest) or ``"sample"`` (one of the
+        ``top_k`` nearest; ``"beam"`` acts as greedy); the other decoding
+        options are accepted and have no effect."""
+        check_decoding(options)
+        idx = self.retrieve(users, items, aspects=aspects, method=method, seed=seed)
         out = []
         for k, j in enumerate(idx):
             src = self.train_.iloc[j]
             text = src["text"]
             if self.adapt:
                 sc = tc = None
-                if self.users_ is not None and "context" in self.users_:
-                    sc = self.users_.at[int(src["user_id"]), "context"]
-                    tc = self.users_.at[int(users[k]), "context"]
-                text = adapt_text(text, self.items_.iloc[int(src["item_id"])],
-                                  self.items_.iloc[int(items[k])], sc, tc)
+                if self.contexts_ is not None:
+                    sc, tc = self.contexts_[int(src["user_id"])], self.contexts_[int(users[k])]
+                source = self.items_.iloc[int(src["item_id"])] if self.items_ is not None else {}
+                target = self.items_.iloc[int(items[k])] if self.items_ is not None else {}
+                text = adapt_text(text, source, target, sc, tc)
             out.append(text)
         return out
-
-    def generate_one(self, user, item, aspect=None, **kw):
-        """The reason for one (user, item) pair."""
-        return self.generate([user], [item], None if aspect is None else [aspect], **kw)[0]

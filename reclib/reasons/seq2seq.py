@@ -12,62 +12,95 @@ likelihood with teacher forcing:
 (Li et al., "Neural Rating Regression with Abstractive Tips Generation", SIGIR
 2017; Dong et al., "Learning to Generate Product Reviews from Attributes",
 EACL 2017.)
+
+The network computes this loss in ``compute_loss`` and is trained by
+``keras.Model.fit``; it uses ``keras.ops`` only.
 """
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pandas as pd
 
-import reclib  # noqa: F401
+import reclib  # noqa: F401  (sets the Keras backend)
 import keras
-import tensorflow as tf
 from keras import layers, ops
 
-from reclib.data.shopsim import ASPECTS
-from reclib.models._checks import check_pairs
-from reclib.reasons._common import ReasonGenerator, check_int, masked_ce, train_loop
+from reclib.checks import check_choice, check_fitted, check_int, check_non_negative, check_pairs
+from reclib.reasons.base import NeuralReasons, SeededLayers, SelfBuilding, compiled, stream_seed
+from reclib.reasons.training import masked_ce
 
 RNN_KINDS = ("gru", "lstm")
+#: The item columns ``item_attributes=True`` embeds, when the item table has them.
+ATTRIBUTE_COLUMNS = ("category", "brand")
 
 
-class Seq2SeqNet(keras.Model):
+@keras.saving.register_keras_serializable(package="reclib")
+class Seq2SeqNet(SelfBuilding, keras.Model):
     """Keras model: (user, item, aspect, sentiment, tokens) -> (next-token
     logits (B, T, V), rating (B,)).
 
     :meth:`encode` gives the decoder's initial state(s) and context vector;
     :meth:`decode` runs the recurrent decoder over embedded tokens;
     :meth:`step` advances it by one token (used for fast decoding and by the
-    GAN, which feeds it soft one-hot tokens).
+    GAN, which feeds it soft one-hot tokens). ``compute_loss`` is the token
+    cross-entropy plus ``rating_weight`` times the rating MSE, with each term
+    tracked (``nll``, ``rating_mse``) for ``fit``'s history and callbacks.
     """
 
-    def __init__(self, n_users, n_items, vocab_size, emb_dim=64, hidden=128, grounded=False,
-                 rnn="gru", unroll=True, item_codes=None, **kw):
+    def __init__(self, n_users, n_items, vocab_size, n_aspects=1, emb_dim=64, hidden=128,
+                 grounded=False, rnn="gru", unroll=True, item_codes=None, rating_weight=0.1,
+                 seed=None, **kw):
         super().__init__(**kw)
-        self.grounded, self.rnn_kind = grounded, rnn
-        self.user_emb = layers.Embedding(n_users, emb_dim, name="user_emb")
-        self.item_emb = layers.Embedding(n_items, emb_dim, name="item_emb")
+        self.n_users, self.n_items, self.vocab_size = n_users, n_items, vocab_size
+        self.n_aspects, self.emb_dim, self.hidden = n_aspects, emb_dim, hidden
+        self.grounded, self.rnn_kind, self.unroll = grounded, rnn, unroll
+        self.codes = [list(map(int, c)) for c in item_codes or []]
+        self.rating_weight, self.seed = rating_weight, seed
+        init = SeededLayers(seed, 1)
+
+
+        self.user_emb = init.embedding(n_users, emb_dim, "user_emb")
+        self.item_emb = init.embedding(n_items, emb_dim, "item_emb")
         # optional public item attributes (Att2Seq style): one (n_items,) code array each
-        self.item_codes = [ops.convert_to_tensor(np.asarray(c, np.int32)) for c in item_codes or []]
-        self.attr_embs = [layers.Embedding(int(np.max(c)) + 1, emb_dim, name=f"item_attr_{k}")
-                          for k, c in enumerate(item_codes or [])]
+        self.item_codes = [ops.convert_to_tensor(np.asarray(c, np.int32)) for c in self.codes]
+        self.attr_embs = [init.embedding(max(c) + 1, emb_dim, f"item_attr_{k}")
+                          for k, c in enumerate(self.codes)]
         if grounded:
-            self.aspect_emb = layers.Embedding(len(ASPECTS), emb_dim, name="aspect_emb")
-            self.sentiment_emb = layers.Embedding(3, emb_dim, name="sentiment_emb")
-        self.word_emb = layers.Embedding(vocab_size, emb_dim, name="word_emb")
-        self.init_h = layers.Dense(hidden, activation="tanh", name="init_h")
+            self.aspect_emb = init.embedding(n_aspects, emb_dim, "aspect_emb")
+            self.sentiment_emb = init.embedding(3, emb_dim, "sentiment_emb")
+        self.word_emb = init.embedding(vocab_size, emb_dim, "word_emb")
+        self.init_h = layers.Dense(hidden, activation="tanh", kernel_initializer=init(),
+                                   name="init_h")
+        cell_kw = dict(kernel_initializer=init(), recurrent_initializer=init("orthogonal"))
         if rnn == "lstm":
-            self.init_c = layers.Dense(hidden, activation="tanh", name="init_c")
-            self.cell = layers.LSTMCell(hidden, name="lstm_cell")
+            self.init_c = layers.Dense(hidden, activation="tanh", kernel_initializer=init(),
+                                       name="init_c")
+            self.cell = layers.LSTMCell(hidden, name="lstm_cell", seed=stream_seed(seed, 1, 0),
+                                        **cell_kw)
         else:
-            self.cell = layers.GRUCell(hidden, name="gru_cell")
+            self.cell = layers.GRUCell(hidden, name="gru_cell", seed=stream_seed(seed, 1, 0),
+                                       **cell_kw)
         self.rnn = layers.RNN(self.cell, return_sequences=True, return_state=True, unroll=unroll,
                               name="decoder")
-        self.context = layers.Dense(emb_dim, activation="tanh", name="context")
-        self.out = layers.Dense(vocab_size, name="word_logits")
-        self.rating_hidden = layers.Dense(hidden, activation="relu", name="rating_hidden")
-        self.rating_out = layers.Dense(1, name="rating")
+        self.context = layers.Dense(emb_dim, activation="tanh", kernel_initializer=init(),
+                                    name="context")
+        self.out = layers.Dense(vocab_size, kernel_initializer=init(), name="word_logits")
+        self.rating_hidden = layers.Dense(hidden, activation="relu", kernel_initializer=init(),
+                                          name="rating_hidden")
+        self.rating_out = layers.Dense(1, kernel_initializer=init(), name="rating")
+        self.nll_tracker = keras.metrics.Mean(name="nll")
+        self.rating_tracker = keras.metrics.Mean(name="rating_mse")
+
+    def get_config(self):
+        return dict(super().get_config(), n_users=self.n_users, n_items=self.n_items,
+                    vocab_size=self.vocab_size, n_aspects=self.n_aspects, emb_dim=self.emb_dim,
+                    hidden=self.hidden, grounded=self.grounded, rnn=self.rnn_kind,
+                    unroll=self.unroll, item_codes=self.codes,
+                    rating_weight=self.rating_weight, seed=self.seed)
+
+    def dummy_inputs(self):
+        z = np.zeros((1,), np.int32)
+        return (z, z, z, z, np.ones((1, 2), np.int32))
 
     def item_vector(self, i):
         """Item embedding, plus the embeddings of its attributes if any."""
@@ -116,8 +149,18 @@ class Seq2SeqNet(keras.Model):
         logits, _ = self.decode(self.word_emb(tok), states, ctx)
         return logits, self.rating(u, i)
 
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Token NLL + ``rating_weight`` x rating MSE; ``y = (tok_out, rating)``."""
+        (logits, rating), (tok_out, r) = y_pred, y
+        nll, _ = masked_ce(logits, tok_out)
+        mse = ops.mean(ops.square(rating - ops.cast(r, rating.dtype)))
+        n = ops.shape(tok_out)[0]
+        self.nll_tracker.update_state(nll, sample_weight=n)
+        self.rating_tracker.update_state(mse, sample_weight=n)
+        return nll + self.rating_weight * mse
 
-class Seq2SeqReasons(ReasonGenerator):
+
+class Seq2SeqReasons(NeuralReasons):
     """GRU/LSTM reason generator conditioned on user and item (NRT / Att2Seq style).
 
     Parameters
@@ -131,11 +174,13 @@ class Seq2SeqReasons(ReasonGenerator):
     emb_dim, hidden : int
         Embedding and recurrent state sizes.
     rnn : {"gru", "lstm"}
-    item_attributes : bool
-        Add embeddings of the item's public category and brand to its
-        embedding (as Att2Seq conditions on attributes). Without them the
-        decoder must learn each item's category from its reviews alone and
-        often names the wrong one.
+    item_attributes : bool or list of str
+        Add embeddings of the item's public attributes to its embedding (as
+        Att2Seq conditions on attributes): True uses the item table's
+        ``category`` and ``brand`` columns, those it has; a list names the
+        columns; False (or no item table) uses none. Without them the decoder
+        must learn each item's category from its reviews alone and often
+        names the wrong one.
     rating_weight : float
         Weight of the rating MSE in the loss.
     max_len : int
@@ -146,11 +191,12 @@ class Seq2SeqReasons(ReasonGenerator):
         Train on a random subset of at most this many reviews (for speed;
         None uses them all). The defaults (20 000 reviews, 2 epochs) train in
         about 20 s on a 2-core CPU.
-    epochs, batch_size, learning_rate : training settings (Adam).
+    epochs, batch_size, learning_rate : training settings (Adam, ``keras.Model.fit``).
     sentiment_dropout : float
         Grounded models: share of training reviews whose sentiment is hidden,
         so that the model also works when given an aspect alone.
     seed : int
+        Seeds the weights and the order of the reviews (not the global state).
 
     Attributes (after fit)
     ----------------------
@@ -167,67 +213,54 @@ class Seq2SeqReasons(ReasonGenerator):
                          max_reviews=max_reviews, epochs=epochs, batch_size=batch_size,
                          learning_rate=learning_rate, sentiment_dropout=sentiment_dropout,
                          seed=seed)
-        if rnn not in RNN_KINDS:
-            raise ValueError(f"unknown rnn {rnn!r}; use one of {RNN_KINDS}")
         self.emb_dim = check_int("emb_dim", emb_dim)
         self.hidden = check_int("hidden", hidden)
-        self.rnn = rnn
-        self.item_attributes = bool(item_attributes)
-        self.rating_weight = float(rating_weight)
+        self.rnn = check_choice("rnn", rnn, RNN_KINDS)
+        if not isinstance(item_attributes, bool):
+            if isinstance(item_attributes, str) or \
+                    not all(isinstance(c, str) for c in item_attributes):
+                raise ValueError(f"item_attributes must be True, False or a list of column "
+                                 f"names, got {item_attributes!r}")
+            item_attributes = list(item_attributes)
+        self.item_attributes = item_attributes
+        self.rating_weight = check_non_negative("rating_weight", rating_weight)
+
+    def _attribute_codes(self):
+        """One integer code array per embedded item attribute."""
+        if self.item_attributes is False or self.items_ is None:
+            return []
+        if self.item_attributes is True:
+            columns = [c for c in ATTRIBUTE_COLUMNS if c in self.items_]
+        else:
+            missing = [c for c in self.item_attributes if c not in self.items_]
+            if missing:
+                raise ValueError(f"item table is missing the item_attributes column(s) {missing}")
+            columns = self.item_attributes
+        return [pd.factorize(self.items_[c].astype(str))[0] for c in columns]
 
     def _build(self):
-        codes = None
-        if self.item_attributes:
-            codes = [pd.factorize(self.items_[c].astype(str))[0] for c in ("category", "brand")]
-        net = Seq2SeqNet(self.n_users_, self.n_items_, len(self.vocab_), self.emb_dim,
-                         self.hidden, self.grounded, self.rnn, item_codes=codes)
-        z = np.zeros((1,), np.int32)
-        net((z, z, z, z, np.ones((1, 2), np.int32)))  # create the weights
-        return net
-
-    def _loss(self, u, i, a, s, tok_in, tok_out, r, training=False):
-        logits, rating = self.net_((u, i, a, s, tok_in), training=training)
-        nll, _ = masked_ce(logits, tok_out)
-        mse = ops.mean(ops.square(rating - r))
-        return {"loss": nll + self.rating_weight * mse, "nll": nll, "rating_mse": mse}
-
-    def fit(self, train, items, users=None):
-        """Train on review rows (``user_id, item_id, rating, text, aspect,
-        sentiment``) with the public ``items`` table (and ``users``, optional:
-        fixes the number of users). Returns self."""
-        t0 = self._fit_start()
-        data = self._prepare(train, items, users)
-        self.net_ = self._build()
-        self._compile_decoding()
-        arrays = [data[k] for k in ("u", "i", "a", "s", "tok_in", "tok_out", "r")]
-        self.history_ = train_loop(self._loss, self.net_.trainable_variables, arrays,
-                                   self.epochs, self.batch_size, self.learning_rate, self.seed)
-        self.fit_time_ = time.perf_counter() - t0
-        return self
+        net = Seq2SeqNet(self.n_users_, self.n_items_, len(self.vocab_), len(self.aspects_),
+                         self.emb_dim, self.hidden, self.grounded, self.rnn,
+                         item_codes=self._attribute_codes(), rating_weight=self.rating_weight,
+                         seed=self.seed)
+        return net.build_now()
 
     # ------------------------------------------------------------ decoding
-    def _compile_decoding(self):
+    @property
+    def _token_width(self):
+        return self.max_len  # the unrolled decoder needs a fixed length
+
+    def _after_build(self):
+        super()._after_build()
         net = self.net_
-        ids = tf.TensorSpec((None,), tf.int32)
-        n_states = 2 if self.rnn == "lstm" else 1
-        state = [tf.TensorSpec((None, self.hidden), tf.float32)] * n_states
-        ctx = tf.TensorSpec((None, self.emb_dim), tf.float32)
 
-        # always called with max_len tokens (the unrolled decoder needs a fixed length)
-        tokens = tf.TensorSpec((None, self.max_len), tf.int32)
-
-        @tf.function(input_signature=[ids] * 4 + [tokens], autograph=False)
-        def logits_fn(u, i, a, s, tok):
-            return net((u, i, a, s, tok), training=False)[0]
-
-        @tf.function(input_signature=[ids, state, ctx], autograph=False)
-        def step_fn(tok, states, ctx):
+        def step(tok, states, ctx):
             return net.step(net.word_emb(tok), states, ctx)
 
-        self._logits_tf, self._step_tf = logits_fn, step_fn
-
-    def _logits(self, u, i, a, s, tokens):
-        return self._logits_tf(u, i, a, s, np.asarray(tokens, np.int32)).numpy()
+        state = ((None, self.hidden), "float32")
+        self._step_compiled = compiled(step, ((None,), "int32"),
+                                       [state] * (2 if self.rnn == "lstm" else 1),
+                                       ((None, self.emb_dim), "float32"))
 
     def _step_fn(self, u, i, a, s):
         """Next-token logits with the recurrent state cached between calls:
@@ -242,16 +275,16 @@ class Seq2SeqReasons(ReasonGenerator):
             tokens = np.asarray(tokens)
             prev = cache["tokens"]
             if tokens.shape == (len(u), prev.shape[1] + 1) and np.array_equal(tokens[:, :-1], prev):
-                logits, new = self._step_tf(tokens[:, -1].astype(np.int32), cache["states"], ctx)
+                logits, new = self._step_compiled(tokens[:, -1].astype(np.int32),
+                                                  cache["states"], ctx)
                 cache["tokens"], cache["states"] = tokens, new
-                return logits.numpy().astype(np.float64)
+                return ops.convert_to_numpy(logits).astype(np.float64)
             return full(tokens)
         return step
 
     def predict_rating(self, users, items):
         """Ratings predicted by the rating head (not clipped)."""
-        self._check_fitted()
+        check_fitted(self, "fit_time_")
         u, i = check_pairs(users, items, self.n_users_, self.n_items_)
         return ops.convert_to_numpy(self.net_.rating(u.astype(np.int32),
                                                      i.astype(np.int32))).astype(float)
-

@@ -56,9 +56,9 @@ def test_rouge_averages_pairs_and_handles_chinese():
 @pytest.mark.parametrize("fn", [bleu, rouge])
 @pytest.mark.parametrize("refs,hyps,msg", [
     (["a"], ["a", "b"], "mismatched lengths"),
-    ([], [], "empty input"),
+    ([], [], "is empty"),
     ("a b", ["a b"], "not a single string"),
-    (["a", None], ["a", "b"], "must be a string"),
+    (["a", None], ["a", "b"], "only strings"),
 ])
 def test_bleu_rouge_bad_input(fn, refs, hyps, msg):
     with pytest.raises(ValueError, match=msg):
@@ -122,7 +122,7 @@ def test_div_random_against_pairwise():
 
 
 @pytest.mark.parametrize("call,msg", [
-    (lambda: usr([]), "empty input"),
+    (lambda: usr([]), "is empty"),
     (lambda: fmr(["a", "b"], ["a"]), "mismatched lengths"),
     (lambda: fmr(["a"], "a"), "one feature word per text"),
     (lambda: fmr(["a"], [""]), "non-empty"),

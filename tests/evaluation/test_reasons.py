@@ -1,6 +1,7 @@
-"""Tests for reclib.reasons.evaluation: the harness on hand-made inputs with
-known answers, and its error paths. No neural model is trained: generators
-are small stand-ins, so the file runs in a few seconds."""
+"""Tests for reclib.evaluation.reasons: the harness on hand-made inputs with
+known answers, with and without a simulator's truth, and its error paths. No
+neural model is trained: generators are small stand-ins following the
+protocol, so the file runs in a few seconds."""
 import math
 
 import numpy as np
@@ -9,14 +10,15 @@ import pytest
 
 from reclib.data import shopsim
 from reclib.data.text import tokenize
-from reclib.reasons.evaluation import (DIRECTION, METRICS, compare_rows, count_parameters,
+from reclib.evaluation.reasons import (DIRECTION, METRICS, TRUTH_METRICS, compare_rows,
                                        evaluate_reasons, ground_truth, head_to_head)
+from reclib.protocol import ReasonGenerator
 from reclib.reasons.templates import TemplateReasons
 
 
 @pytest.fixture(scope="module")
-def world():
-    return shopsim.generate(n_users=60, n_items=25, seed=3)
+def world(world_60x25):
+    return world_60x25
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +32,10 @@ def pairs(world):
 
 @pytest.fixture(scope="module")
 def template(world):
-    return TemplateReasons(seed=0).fit(world.ratings, world.items, world.users)
+    return TemplateReasons(seed=0).fit(world.ratings, items=world.items, users=world.users)
+
+
+ASPECTS = shopsim.ASPECTS
 
 
 def true_sentence(world, user, item, rank=0):
@@ -46,7 +51,7 @@ def absent_aspect(world, item):
 
 # ------------------------------------------------------------------ evaluate_reasons
 def test_references_score_perfect_overlap(world, pairs):
-    out = evaluate_reasons(world, pairs, list(pairs["text"]))
+    out = evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=list(pairs["text"]))
     assert list(out) == list(METRICS)
     for k in ("BLEU-1", "BLEU-4", "ROUGE-1", "ROUGE-2", "ROUGE-L"):
         assert out[k] == pytest.approx(100.0)
@@ -55,15 +60,15 @@ def test_references_score_perfect_overlap(world, pairs):
 
 def test_true_reasons_are_faithful_and_never_hallucinate(world, pairs):
     texts, tops = zip(*(true_sentence(world, u, i) for u, i in zip(pairs.user_id, pairs.item_id)))
-    out = evaluate_reasons(world, pairs, list(texts))
+    out = evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=list(texts))
     assert out["faithfulness"] == 1.0
     assert out["hallucination"] == 0.0
     assert out["names aspect"] == 1.0
     assert out["FMR"] == pytest.approx(np.mean([t == a for t, a in zip(tops, pairs["aspect"])]))
     # the third-ranked aspect is outside the top-2 (m=2) but inside the top-3
     third = [true_sentence(world, u, i, rank=2)[0] for u, i in zip(pairs.user_id, pairs.item_id)]
-    assert evaluate_reasons(world, pairs, third)["faithfulness"] == 0.0
-    assert evaluate_reasons(world, pairs, third, m=3)["faithfulness"] == 1.0
+    assert evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=third)["faithfulness"] == 0.0
+    assert evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=third, m=3)["faithfulness"] == 1.0
 
 
 def test_wrong_sentiment_and_absent_aspects_hallucinate(world, pairs):
@@ -72,10 +77,10 @@ def test_wrong_sentiment_and_absent_aspects_hallucinate(world, pairs):
         row = world.true_reasons(u, i).iloc[0]
         word = "poor" if row["sentiment"] == "positive" else "excellent"
         flipped.append(f"The {row['aspect']} is {word}.")
-    out = evaluate_reasons(world, pairs, flipped)
+    out = evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=flipped)
     assert out["hallucination"] == 1.0 and out["faithfulness"] == 0.0
     absent = [f"The {absent_aspect(world, i)} is excellent." for i in pairs.item_id]
-    out = evaluate_reasons(world, pairs, absent)
+    out = evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=absent)
     assert out["hallucination"] == 1.0 and out["faithfulness"] == 0.0
 
 
@@ -83,12 +88,13 @@ def test_constant_text_has_known_usr_personalization_and_div(world, pairs):
     n = len(pairs)
     counts = pairs["item_id"].value_counts()
     expected_personal = np.mean([1 / c for c in counts if c >= 2])
-    out = evaluate_reasons(world, pairs, ["The battery lasts all day."] * n)
+    out = evaluate_reasons(pairs, world=world, aspects=ASPECTS,
+                           texts=["The battery lasts all day."] * n)
     assert out["USR"] == pytest.approx(1 / n)
     assert out["personalization"] == pytest.approx(expected_personal)
     assert out["DIV"] == pytest.approx(1.0)  # every pair of texts shares one feature
     assert out["FCR"] == pytest.approx(1 / len(shopsim.ASPECTS))
-    nothing = evaluate_reasons(world, pairs, ["A great product."] * n)
+    nothing = evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=["A great product."] * n)
     assert nothing["DIV"] == 0.0 and nothing["hallucination"] == 0.0
     assert nothing["FMR"] == 0.0 and nothing["names aspect"] == 0.0
     assert nothing["faithfulness"] == 0.0
@@ -97,7 +103,7 @@ def test_constant_text_has_known_usr_personalization_and_div(world, pairs):
 def test_custom_references_feature_words_and_undefined_personalization(world, pairs):
     once = pairs.drop_duplicates("item_id").head(5).reset_index(drop=True)
     texts = ["the screen is sharp", "a b c", "the fit is poor", "x", "y"]
-    out = evaluate_reasons(world, once, texts, references=texts,
+    out = evaluate_reasons(once, world=world, aspects=ASPECTS, texts=texts, references=texts,
                            feature_words=["screen", "fit", "fit", "value", "value"])
     assert out["BLEU-1"] == pytest.approx(100.0)
     assert out["FMR"] == pytest.approx(2 / 5)
@@ -108,61 +114,77 @@ def test_precomputed_truth_gives_the_same_answer(world, pairs):
     texts = [true_sentence(world, u, i)[0] for u, i in zip(pairs.user_id, pairs.item_id)]
     truth = ground_truth(world, pairs)
     assert len(truth["true_reasons"]) == len(pairs) == len(truth["item_aspects"])
-    cached = evaluate_reasons(world, pairs, texts, truth=truth)
-    assert cached == evaluate_reasons(world, pairs, texts)
+    cached = evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=texts, truth=truth)
+    assert cached == evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=texts)
 
 
 def test_evaluate_reasons_errors(world, pairs):
     n = len(pairs)
     texts = ["The battery lasts all day."] * n
     with pytest.raises(ValueError, match="mismatched lengths"):
-        evaluate_reasons(world, pairs, texts[:-1])
-    with pytest.raises(ValueError, match="empty input"):
-        evaluate_reasons(world, pairs.head(0), [])
+        evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=texts[:-1])
+    with pytest.raises(ValueError, match="empty"):
+        evaluate_reasons(pairs.head(0), world=world, aspects=ASPECTS, texts=[])
     with pytest.raises(ValueError, match="single string"):
-        evaluate_reasons(world, pairs, "The battery lasts all day.")
-    with pytest.raises(ValueError, match=r"texts\[1\] must be a string"):
-        evaluate_reasons(world, pairs, [texts[0], None] + texts[2:])
+        evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts="The battery lasts all day.")
+    with pytest.raises(ValueError, match="only strings, got None"):
+        evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=[texts[0], None] + texts[2:])
     with pytest.raises(ValueError, match="at least 2 pairs"):
-        evaluate_reasons(world, pairs.head(1), texts[:1])
+        evaluate_reasons(pairs.head(1), world=world, aspects=ASPECTS, texts=texts[:1])
     with pytest.raises(ValueError, match="DataFrame"):
-        evaluate_reasons(world, pairs[["user_id", "item_id"]].to_numpy(), texts)
+        evaluate_reasons(pairs[["user_id", "item_id"]].to_numpy(), texts, world=world,
+                         aspects=ASPECTS)
     with pytest.raises(ValueError, match="missing column"):
-        evaluate_reasons(world, pairs.drop(columns="item_id"), texts)
+        evaluate_reasons(pairs.drop(columns="item_id"), world=world, aspects=ASPECTS, texts=texts)
     with pytest.raises(ValueError, match="'text' column"):
-        evaluate_reasons(world, pairs.drop(columns="text"), texts)
+        evaluate_reasons(pairs.drop(columns="text"), world=world, aspects=ASPECTS, texts=texts)
     with pytest.raises(ValueError, match="mismatched lengths"):
-        evaluate_reasons(world, pairs, texts, references=texts[:3])
+        evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=texts, references=texts[:3])
     with pytest.raises(ValueError, match="mismatched lengths"):
-        evaluate_reasons(world, pairs, texts, feature_words=["battery"])
+        evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=texts, feature_words=["battery"])
     bad = pairs.copy()
     bad.loc[0, "item_id"] = len(world.items)
     with pytest.raises(ValueError, match="unknown item id"):
-        evaluate_reasons(world, bad, texts)
+        evaluate_reasons(bad, world=world, aspects=ASPECTS, texts=texts)
+    with pytest.raises(ValueError, match="simulator"):
+        evaluate_reasons(pairs, texts, world=object(), aspects=ASPECTS)
     with pytest.raises(ValueError, match="truth does not match"):
-        evaluate_reasons(world, pairs, texts, truth=ground_truth(world, pairs.head(3)))
+        evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=texts, truth=ground_truth(world, pairs.head(3)))
     with pytest.raises(ValueError, match="m must be"):
-        evaluate_reasons(world, pairs, texts, m=0)
+        evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=texts, m=0)
+    with pytest.raises(ValueError, match="not the string"):
+        evaluate_reasons(pairs, texts, aspects="battery")
+    with pytest.raises(TypeError):
+        evaluate_reasons(pairs, texts)  # the vocabulary is required
+
+
+def test_without_a_world_the_literature_metrics_still_work(world, pairs):
+    texts = [true_sentence(world, u, i)[0] for u, i in zip(pairs.user_id, pairs.item_id)]
+    with_truth = evaluate_reasons(pairs, texts, world=world, aspects=ASPECTS)
+    blind = evaluate_reasons(pairs, texts, aspects=ASPECTS)
+    assert list(blind) == list(METRICS)
+    for k in METRICS:
+        if k in TRUTH_METRICS:
+            assert math.isnan(blind[k])
+        else:
+            assert blind[k] == with_truth[k] or (math.isnan(blind[k]) and math.isnan(with_truth[k]))
 
 
 # ------------------------------------------------------------------ head_to_head
-class Echo:
+class Echo(ReasonGenerator):
     """A stand-in generator: says the grounding aspect is excellent, or, when
     not grounded, always praises the same aspect."""
 
     def __init__(self, grounded=False, fixed="battery"):
         self.grounded, self.fixed = grounded, fixed
 
-    def fit(self, train, items, users=None):
-        self.fit_time_ = 0.25
-        return self
+    def _fit(self, train):
+        pass
 
-    def param_count(self):
-        if not hasattr(self, "fit_time_"):
-            raise ValueError("Echo is not fitted")
+    def count_params(self):
         return 7
 
-    def generate(self, users, items, aspects=None, **kw):
+    def _generate(self, users, items, aspects=None, **kw):
         self.last_kw = kw
         if aspects is not None:
             return [f"The {a[0] if isinstance(a, tuple) else a} is excellent." for a in aspects]
@@ -170,12 +192,13 @@ class Echo:
 
 
 def test_head_to_head_table(world, pairs, template):
-    grounded = Echo(grounded=True).fit(None, None)
+    grounded = Echo(grounded=True).fit(world.ratings)
     grounded.fit_time_ = 1.5
     table, texts = head_to_head(
-        {"template": template, "fixed": Echo(), "grounded": grounded,
-         "retimed": dict(model=Echo(grounded=True).fit(None, None), fit_time=9.0, temperature=0.3)},
-        world, world.ratings, pairs, template=template, generate_kw=dict(method="greedy"),
+        {"template": template, "fixed": Echo().fit(world.ratings), "grounded": grounded,
+         "retimed": dict(model=Echo(grounded=True).fit(world.ratings), fit_time=9.0,
+                         temperature=0.3)},
+        pairs, world=world, template=template, generate_kw=dict(method="greedy"),
         return_texts=True)
     assert list(table.index) == ["template", "fixed", "grounded", "retimed"]
     for col in list(METRICS) + ["faithfulness+guard", "FMR+guard", "USR+guard",
@@ -186,9 +209,10 @@ def test_head_to_head_table(world, pairs, template):
     assert table.loc["fixed", "parameters"] == 7
     assert table.loc["grounded", "train s"] == 1.5   # the generator's own fit_time_
     assert table.loc["retimed", "train s"] == 9.0    # the override
-    assert math.isnan(table.loc["template", "train s"])
-    assert table.loc["template", "parameters"] == count_parameters(template)
+    assert table.loc["template", "train s"] == template.fit_time_
+    assert table.loc["template", "parameters"] == template.count_params()
     assert table.loc["template", "rejected"] == 0.0  # the guard accepts its own fallback
+    assert texts["template"]["raw"] == template.generate(pairs.user_id, pairs.item_id)
     # the grounded stand-in writes exactly the predicted aspect
     predicted = [template.predicted_aspect(u, i)[0] for u, i in zip(pairs.user_id, pairs.item_id)]
     assert texts["grounded"]["raw"] == [f"The {a} is excellent." for a in predicted]
@@ -207,47 +231,54 @@ def test_head_to_head_table(world, pairs, template):
 
 def test_head_to_head_grounding_fitting_and_kwargs(world, pairs, template):
     echo = Echo()
-    forced = Echo(grounded=False)
+    forced = Echo(grounded=False).fit(world.ratings)
     table, texts = head_to_head(
         {"fit here": echo, "forced": dict(model=forced, grounded=True, temperature=0.7)},
-        world, world.ratings, pairs, template=template, grounding=["screen"] * len(pairs),
-        generate_kw=dict(method="sample", temperature=0.5), return_texts=True)
-    assert table.loc["fit here", "train s"] >= 0 and hasattr(echo, "fit_time_")  # fitted and timed
+        pairs, train=world.ratings, world=world, template=template,
+        grounding=["screen"] * len(pairs), generate_kw=dict(method="sample", temperature=0.5),
+        return_texts=True)
+    assert hasattr(echo, "fit_time_") and table.loc["fit here", "train s"] == echo.fit_time_
+    assert echo.n_items_ == len(world.items)  # fitted with the world's tables
     assert forced.last_kw == dict(method="sample", temperature=0.7)  # entry overrides defaults
     # the entry's grounded=True passed the grounding to an ungrounded generator
     assert texts["forced"]["raw"] == ["The screen is excellent."] * len(pairs)
 
 
+def test_head_to_head_without_a_world(world, pairs, template):
+    table = head_to_head({"template": template, "fixed": Echo().fit(world.ratings)}, pairs,
+                         template=template)
+    assert table[list(TRUTH_METRICS)].isna().all().all()
+    assert table[["BLEU-1", "FMR", "USR", "rejected"]].notna().all().all()
+    # the template is fitted here when only train= is given
+    fitted_here = head_to_head({"fixed": Echo().fit(world.ratings)}, pairs,
+                               train=world.ratings, items=world.items)
+    assert fitted_here.loc["fixed", "FMR"] == table.loc["fixed", "FMR"]
+
+
 def test_head_to_head_errors(world, pairs, template):
+    def call(generators, sample=pairs, **kw):
+        return head_to_head(generators, sample, **{"template": template, **kw})
+
     with pytest.raises(ValueError, match="non-empty dict"):
-        head_to_head({}, world, world.ratings, pairs, template=template)
+        call({})
     with pytest.raises(ValueError, match="no 'model' key"):
-        head_to_head({"x": dict(grounded=True)}, world, world.ratings, pairs, template=template)
-    with pytest.raises(ValueError, match="no generate method"):
-        head_to_head({"x": object()}, world, world.ratings, pairs, template=template)
+        call({"x": dict(grounded=True)})
+    with pytest.raises(ValueError, match="ReasonGenerator"):
+        call({"x": object()})
     with pytest.raises(ValueError, match="mismatched lengths"):
-        head_to_head({"x": Echo(grounded=True)}, world, world.ratings, pairs, template=template,
-                     grounding=["battery"])
-    with pytest.raises(ValueError, match="template is not fitted"):
-        head_to_head({"x": Echo()}, world, world.ratings, pairs, template=TemplateReasons())
+        call({"x": Echo(grounded=True).fit(world.ratings)}, grounding=["battery"])
+    with pytest.raises(ValueError, match="fitted TemplateReasons"):
+        call({"x": Echo()}, template=TemplateReasons())
+    with pytest.raises(ValueError, match="template= .* or train="):
+        call({"x": Echo()}, template=None)
+    with pytest.raises(ValueError, match="not fitted and no train"):
+        call({"x": Echo()})
     with pytest.raises(ValueError, match="missing column"):
-        head_to_head({"x": Echo()}, world, world.ratings, pairs.drop(columns="aspect"),
-                     template=template)
+        call({"x": Echo().fit(world.ratings)}, sample=pairs.drop(columns="aspect"))
     with pytest.raises(ValueError, match="at least 2"):
-        head_to_head({"x": Echo()}, world, world.ratings, pairs.head(1), template=template)
+        call({"x": Echo().fit(world.ratings)}, sample=pairs.head(1))
     with pytest.raises(ValueError, match="generate_kw must be a dict"):
-        head_to_head({"x": Echo()}, world, world.ratings, pairs, template=template,
-                     generate_kw=["greedy"])
-
-
-def test_count_parameters(template):
-    ev = template.evidence_
-    assert count_parameters(template) == ev.user_pref.size + ev.item_sentiment.size
-    assert count_parameters(Echo().fit(None, None)) == 7
-    with pytest.raises(ValueError, match="param_count"):
-        count_parameters(object())
-    with pytest.raises(ValueError, match="not fitted"):
-        count_parameters(TemplateReasons())
+        call({"x": Echo().fit(world.ratings)}, generate_kw=["greedy"])
 
 
 # ------------------------------------------------------------------ compare_rows
