@@ -18,7 +18,7 @@ Transformer, ...) the same way::
     gen.aspects_                                # the aspect vocabulary it was fitted on
     gen.generate(users, items, aspects=None)    # list of str, one per pair
     gen.generate_one(user, item)                # a Reason: text + the aspects it names
-    gen.count_params()                          # weights (0 for templates)
+    gen.count_params()                          # weights (templates: evidence arrays)
 
 ``items`` and ``users`` (keyword-only) are the catalogue and the user
 table (row ``k`` is id ``k``), or just their sizes as ints, or None (then
@@ -173,7 +173,8 @@ class Recommender:
 class Reason:
     """One recommendation reason: its ``text``, the ``aspects`` it names as
     ``(aspect, sentiment)`` pairs, and its ``kind`` ("aspect",
-    "behavioural", "social", or "fallback")."""
+    "behavioural", "social", or "popularity" for a template's fallback
+    that names no aspect)."""
 
     text: str
     aspects: list = field(default_factory=list)
