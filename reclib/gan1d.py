@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from reclib.checks import check_choice
+from reclib.checks import check_choice, check_int
 from reclib.losses import (DISCRIMINATOR_LOSSES, GENERATOR_LOSSES,  # noqa: F401  (re-exported)
                            discriminator_loss, generator_loss)
 
@@ -63,12 +63,6 @@ def _check_weights(weights, k):
     return weights / weights.sum()
 
 
-def _check_positive_int(value, name):
-    if isinstance(value, bool) or int(value) != value or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 # ---------------------------------------------------------------------------
 # data
 # ---------------------------------------------------------------------------
@@ -92,7 +86,7 @@ def mixture_of_gaussians(n, means, std, seed=0, weights=None):
     -------
     numpy.ndarray of shape (n,), dtype float32
     """
-    n = _check_positive_int(n, "n")
+    n = check_int("n", n)
     means, std = _check_means_std(means, std)
     weights = _check_weights(weights, means.size)
     rng = np.random.default_rng(seed)
@@ -250,9 +244,9 @@ class GAN1D(keras.Model):
         super().__init__(**kwargs)
         check_choice("generator_loss", generator_loss, GENERATOR_LOSSES)
         check_choice("discriminator_loss", discriminator_loss, DISCRIMINATOR_LOSSES)
-        self.latent_dim = _check_positive_int(latent_dim, "latent_dim")
-        _check_positive_int(hidden, "hidden")
-        _check_positive_int(n_layers, "n_layers")
+        self.latent_dim = check_int("latent_dim", latent_dim)
+        check_int("hidden", hidden)
+        check_int("n_layers", n_layers)
         self.generator_loss_kind = generator_loss
         self.discriminator_loss_kind = discriminator_loss
         self.minibatch_feature = bool(minibatch_feature)
@@ -310,7 +304,7 @@ class GAN1D(keras.Model):
 
     def generate(self, n, seed=0):
         """Draw ``n`` samples from the generator as a NumPy vector."""
-        n = _check_positive_int(n, "n")
+        n = check_int("n", n)
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim)).astype("float32")
         return keras.ops.convert_to_numpy(self.generator(z, training=False)).reshape(-1)
 
@@ -388,9 +382,9 @@ def train_gan1d(gan, data, steps=2000, batch_size=128, seed=0, chunk=500):
     Returns a ``pandas.DataFrame`` with one row per step and the columns
     ``step, d_loss, g_loss, d_acc, d_real, d_fake``.
     """
-    steps = _check_positive_int(steps, "steps")
-    batch_size = _check_positive_int(batch_size, "batch_size")
-    chunk = _check_positive_int(chunk, "chunk")
+    steps = check_int("steps", steps)
+    batch_size = check_int("batch_size", batch_size)
+    chunk = check_int("chunk", chunk)
     if not isinstance(gan, GAN1D):
         raise ValueError("gan must be a GAN1D (use make_gan1d)")
     if getattr(gan, "d_optimizer", None) is None:
@@ -499,7 +493,7 @@ def gumbel_softmax_sample(logits, temperature, seed=0, size=None):
     numpy.ndarray of shape ``logits.shape`` or ``(size, *logits.shape)``
     """
     logits, temperature = _check_logits_temperature(logits, temperature)
-    shape = logits.shape if size is None else (_check_positive_int(size, "size"), *logits.shape)
+    shape = logits.shape if size is None else (check_int("size", size), *logits.shape)
     u = np.random.default_rng(seed).uniform(np.finfo(float).tiny, 1.0, size=shape)
     gumbel = -np.log(-np.log(u))
     return _softmax((logits + gumbel) / temperature)
@@ -537,7 +531,7 @@ def reinforce_gradient(logits, rewards, n, seed=0, baseline=0.0):
     rewards = np.asarray(rewards, dtype=np.float64)
     if rewards.shape != logits.shape:
         raise ValueError("rewards and logits must have the same length")
-    n = _check_positive_int(n, "n")
+    n = check_int("n", n)
     p = _softmax(logits)
     k = np.random.default_rng(seed).choice(logits.size, size=n, p=p)
     onehot = np.eye(logits.size)[k]

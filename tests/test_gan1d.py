@@ -202,8 +202,8 @@ def test_gan1d_trains_and_logs_every_step():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: gan1d.mixture_of_gaussians(0, [0.0], 1.0), "n must be a positive integer"),
-        (lambda: gan1d.mixture_of_gaussians(-3, [0.0], 1.0), "n must be a positive integer"),
+        (lambda: gan1d.mixture_of_gaussians(0, [0.0], 1.0), "n must be an integer >= 1"),
+        (lambda: gan1d.mixture_of_gaussians(-3, [0.0], 1.0), "n must be an integer >= 1"),
         (lambda: gan1d.mixture_of_gaussians(10, [], 1.0), "means is empty"),
         (lambda: gan1d.mixture_of_gaussians(10, [0.0], 0.0), "std must be a positive"),
         (lambda: gan1d.mixture_of_gaussians(10, [0.0, 1.0], 1.0, weights=[1.0]), "weights has 1"),
@@ -231,5 +231,5 @@ def test_train_gan1d_rejects_empty_data_and_bad_steps():
     gan = gan1d.make_gan1d(hidden=4)
     with pytest.raises(ValueError, match="data is empty"):
         gan1d.train_gan1d(gan, [], steps=3)
-    with pytest.raises(ValueError, match="steps must be a positive integer"):
+    with pytest.raises(ValueError, match="steps must be an integer >= 1"):
         gan1d.train_gan1d(gan, [0.0, 1.0], steps=0)
