@@ -1,5 +1,7 @@
 """Book hygiene: every notebook is in the table of contents and vice versa,
 notebooks are stored without outputs, with the python3 kernel."""
+import ast
+import re
 from pathlib import Path
 
 import nbformat
@@ -87,3 +89,34 @@ def test_wall_clock_finder_catches(code):
 ])
 def test_wall_clock_finder_lets_other_asserts_pass(code):
     assert not timed_asserts([code])
+
+
+LITERALINCLUDE = re.compile(r"```\{literalinclude\}\s+(\S+)\s*\n((?::[\w-]+:.*\n)*)")
+
+
+def _defined(path, dotted):
+    """Whether ``dotted`` (``f`` or ``Class.method``) is defined in the file."""
+    body = ast.parse(path.read_text()).body
+    for name in dotted.split("."):
+        body = next((n.body for n in body if isinstance(
+            n, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) and n.name == name), None)
+        if body is None:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_literalincludes_point_at_what_exists(path):
+    """Every ``{literalinclude}`` names a file and ``:pyobject:`` that exist
+    (the book build fails on a missing one; this finds it in seconds)."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for target, options in LITERALINCLUDE.findall(cell.source + "\n"):
+            file = (path.parent / target).resolve()
+            assert file.exists(), f"{path.name}: {target} does not exist"
+            obj = re.search(r":pyobject:\s*(\S+)", options)
+            if obj:
+                assert _defined(file, obj.group(1)), \
+                    f"{path.name}: {obj.group(1)} is not defined in {target}"
