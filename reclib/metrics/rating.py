@@ -35,7 +35,7 @@ def _prepare(y_true, y_pred, scale, clip):
         raise ValueError("y_pred contains NaN or infinite values")
     if clip or scale is not None:
         scale = check_scale(scale)
-        check_on_scale(t, scale, "y_true (clip=False scores any values)")
+        check_on_scale(t, scale, "y_true")
         if clip:
             p = scale.clip(p)
     return t, p
