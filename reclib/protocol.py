@@ -60,6 +60,18 @@ def sizes(train, items=None, users=None):
     return n_users, n_items
 
 
+def _timed_fit(model, train, items, users, options):
+    """What every ``fit`` does around the model's own ``_fit``: the sizes and
+    tables (``n_users_``, ``n_items_``, ``items_``, ``users_``), and the
+    seconds ``_fit`` took (``fit_time_``)."""
+    model.n_users_, model.n_items_ = sizes(train, items, users)
+    model.items_ = items if isinstance(items, pd.DataFrame) else None
+    model.users_ = users if isinstance(users, pd.DataFrame) else None
+    start = time.perf_counter()
+    model._fit(train, **options)
+    model.fit_time_ = time.perf_counter() - start
+
+
 def top_k_lists(scores, users, k=10, exclude=None, candidates=None):
     """Top-``k`` lists from a score matrix: ``{user: [item, ...]}``, best first.
 
@@ -108,12 +120,7 @@ class Recommender:
         catalogue and user tables or their sizes. Returns ``self``."""
         self.scale_ = check_scale(self.scale)
         check_ratings(train, self.columns, scale=self.scale_, name="training ratings")
-        self.n_users_, self.n_items_ = sizes(train, items, users)
-        self.items_ = items if isinstance(items, pd.DataFrame) else None
-        self.users_ = users if isinstance(users, pd.DataFrame) else None
-        start = time.perf_counter()
-        self._fit(train, **options)
-        self.fit_time_ = time.perf_counter() - start
+        _timed_fit(self, train, items, users, options)
         self.rated_ = {int(u): g.to_numpy() for u, g in train.groupby("user_id")["item_id"]}
         return self
 
@@ -205,12 +212,7 @@ class ReasonGenerator:
         self.scale_ = check_scale(self.scale)
         check_reviews(train, self.columns, scale=self.scale_, name="training reviews")
         self.aspects_ = aspects_of(train, aspects, "training reviews")
-        self.n_users_, self.n_items_ = sizes(train, items, users)
-        self.items_ = items if isinstance(items, pd.DataFrame) else None
-        self.users_ = users if isinstance(users, pd.DataFrame) else None
-        start = time.perf_counter()
-        self._fit(train, **options)
-        self.fit_time_ = time.perf_counter() - start
+        _timed_fit(self, train, items, users, options)
         return self
 
     def _fit(self, train, **options):
