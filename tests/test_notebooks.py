@@ -120,3 +120,21 @@ def test_literalincludes_point_at_what_exists(path):
             if obj:
                 assert _defined(file, obj.group(1)), \
                     f"{path.name}: {obj.group(1)} is not defined in {target}"
+
+
+CHAPTER_REF = re.compile(r"\b[Cc]hapters? (\d+)(?:\s*(?:-|–|and|to)\s*(\d+))?")
+NUMBERED = {int(p.name[:2]) for p in NOTEBOOKS if p.name[:2].isdigit()}
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "chapters").glob("*.*")), ids=lambda p: p.name)
+def test_chapter_references_point_at_chapters_that_exist(path):
+    if path.suffix == ".ipynb":
+        nb = nbformat.read(path, as_version=4)
+        text = "\n".join(c.source for c in nb.cells)
+    elif path.suffix == ".md":
+        text = path.read_text()
+    else:
+        pytest.skip("not a page")
+    for m in CHAPTER_REF.finditer(text):
+        for n in filter(None, m.groups()):
+            assert int(n) in NUMBERED, f"{path.name} mentions chapter {n}: {m.group(0)!r}"
