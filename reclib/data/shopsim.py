@@ -219,7 +219,7 @@ class World:
 
 
 def generate(n_users=2000, n_items=600, categories=None, ratings_per_user=33,
-             noise=0.85, seed=DEFAULT_SEED):
+             noise=0.85, seed=DEFAULT_SEED, reviews=True):
     """Generate a ShopSim world.
 
     The world is built in five steps, each a function below, all drawing
@@ -241,6 +241,12 @@ def generate(n_users=2000, n_items=600, categories=None, ratings_per_user=33,
         Standard deviation of the Gaussian noise on the latent utility.
     seed : int
         Everything is deterministic given the seed.
+    reviews : bool
+        Write the reviews (default). ``False`` skips the text, by far the
+        slowest step for large worlds (millions of ratings, e.g. for the
+        Spark chapter): ``ratings`` then has only ``user_id, item_id, rating,
+        timestamp``, the same rows and values as with reviews (the review
+        step draws its random numbers last).
 
     Returns
     -------
@@ -251,6 +257,8 @@ def generate(n_users=2000, n_items=600, categories=None, ratings_per_user=33,
     ratings_per_user = check_int("ratings_per_user", ratings_per_user)
     seed = check_int("seed", seed, low=0)
     check_positive("noise", noise)
+    if not isinstance(reviews, (bool, np.bool_)):
+        raise ValueError(f"reviews must be True or False, got {reviews!r}")
     categories = _check_categories(categories, n_items)
     rng = np.random.default_rng(seed)
 
@@ -261,14 +269,22 @@ def generate(n_users=2000, n_items=600, categories=None, ratings_per_user=33,
                  + user_weights @ item_aspects.T)
     ru, ri = _select(rng, mean_util, items, item_cat, **shopping)
     rating, ts = _rate(rng, mean_util, ru, ri, noise, n_users)
-    ratings = _write_reviews(rng, ru, ri, rating, ts, user_weights, item_aspects, items, users)
+    if reviews:
+        ratings = _write_reviews(rng, ru, ri, rating, ts, user_weights, item_aspects, items,
+                                 users)
+    else:
+        ratings = pd.DataFrame({"user_id": ru, "item_id": ri, "rating": rating,
+                                "timestamp": ts}).sort_values(
+            ["user_id", "timestamp"], kind="stable").reset_index(drop=True)
+    params = dict(n_users=n_users, n_items=n_items, categories=categories,
+                  ratings_per_user=ratings_per_user, noise=noise, seed=seed)
+    if not reviews:
+        params["reviews"] = False
     return World(items=items, users=users, ratings=ratings,
                  item_aspects=item_aspects, user_weights=user_weights,
                  user_bias=user_bias, item_bias=item_bias,
                  global_mean=GLOBAL_MEAN, noise=float(noise), seed=seed,
-                 user_traits=user_traits,
-                 params=dict(n_users=n_users, n_items=n_items, categories=categories,
-                             ratings_per_user=ratings_per_user, noise=noise, seed=seed))
+                 user_traits=user_traits, params=params)
 
 
 def _check_categories(categories, n_items):

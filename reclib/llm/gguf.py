@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,13 +59,43 @@ class LlamaConfig:
         return self.hidden_dim // self.num_query_heads
 
 
+class DequantizedTensors(Mapping):
+    """The file's tensors by name, dequantized to float32 when read (and not
+    kept): the whole model as float32 is 538 MB, and a reader that goes tensor
+    by tensor (copying into Keras, or the NumPy reference) never needs it all
+    at once. Query/key rows are returned in the rotate-half layout unless
+    ``unpermute`` is False."""
+
+    def __init__(self, tensors, config, unpermute=True):
+        self._tensors = {t.name: t for t in tensors}
+        self._config, self._unpermute = config, unpermute
+
+    def __getitem__(self, name):
+        import gguf
+
+        tensor = self._tensors[name]
+        w = np.asarray(gguf.quants.dequantize(tensor.data, tensor.tensor_type), dtype=np.float32)
+        if self._unpermute and name.endswith("attn_q.weight"):
+            w = unpermute_rotary(w, self._config.num_query_heads)
+        elif self._unpermute and name.endswith("attn_k.weight"):
+            w = unpermute_rotary(w, self._config.num_key_value_heads)
+        return w
+
+    def __iter__(self):
+        return iter(self._tensors)
+
+    def __len__(self):
+        return len(self._tensors)
+
+
 @dataclass
 class GGUFModel:
     """What a GGUF file holds, in the names the rest of reclib uses.
 
     ``weights`` maps llama.cpp's tensor names (``token_embd.weight``,
     ``blk.0.attn_q.weight``, ...) to float32 arrays shaped (out, in), with the
-    query/key rows already in the rotate-half layout; ``quant_types`` keeps each
+    query/key rows already in the rotate-half layout, each dequantized when it
+    is read (:class:`DequantizedTensors`); ``quant_types`` keeps each
     tensor's storage type (``Q4_1``, ``Q8_0``, ``F32``).
     """
     path: Path
@@ -155,15 +186,8 @@ def read_gguf(path=None, *, unpermute=True):
         context_length=int(_field(reader, "llama.context_length")),
         tied_embeddings="output.weight" not in {t.name for t in reader.tensors},
     )
-    weights, quant_types = {}, {}
-    for tensor in reader.tensors:
-        w = np.asarray(gguf.quants.dequantize(tensor.data, tensor.tensor_type), dtype=np.float32)
-        if unpermute and tensor.name.endswith("attn_q.weight"):
-            w = unpermute_rotary(w, config.num_query_heads)
-        elif unpermute and tensor.name.endswith("attn_k.weight"):
-            w = unpermute_rotary(w, config.num_key_value_heads)
-        weights[tensor.name] = w
-        quant_types[tensor.name] = tensor.tensor_type.name
+    weights = DequantizedTensors(reader.tensors, config, unpermute)
+    quant_types = {t.name: t.tensor_type.name for t in reader.tensors}
     types_field = reader.fields["tokenizer.ggml.token_type"]
     return GGUFModel(
         path=path, sha256=file_sha256(path), config=config, weights=weights,

@@ -46,23 +46,11 @@ from reclib.protocol import ReasonGenerator
 from reclib.reasons import decoding
 from reclib.reasons.text import pretty, proper_words
 from reclib.reasons.training import fit_net, masked_ce
+from reclib.reasons.options import DECODING_OPTIONS, METHODS, check_decoding  # noqa: F401
 
 #: Sentiment ids of the grounding input; 2 means "not given".
 SENTIMENT_IDS = {"negative": 0, "positive": 1, None: 2}
-#: Decoding methods every generator accepts.
-METHODS = ("greedy", "sample", "beam")
-#: Keyword arguments of ``generate`` (a generator may ignore those it has no use for).
-DECODING_OPTIONS = ("method", "max_len", "batch_size", "temperature", "top_k", "top_p",
-                    "beam_width", "length_penalty", "seed")
-
-
-def check_decoding(options):
-    """Raise ValueError for a decoding keyword no generator knows, or an unknown method."""
-    unknown = sorted(set(options) - set(DECODING_OPTIONS))
-    if unknown:
-        raise ValueError(f"unknown decoding option(s) {unknown}; known: {list(DECODING_OPTIONS)}")
-    if "method" in options:
-        check_choice("method", options["method"], METHODS)
+# METHODS, DECODING_OPTIONS and check_decoding live in reclib.reasons.options (no Keras).
 
 
 def parse_grounding(aspects, vocabulary, n):

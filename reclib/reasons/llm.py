@@ -146,7 +146,7 @@ class PromptedLMReasons(LanguageModelReasons):
         Picks the few-shot examples (deterministically per pair).
     """
 
-    def __init__(self, lm=None, examples=0, constrained=False, max_new_tokens=40,
+    def __init__(self, lm=None, examples=0, constrained=False, max_new_tokens=32,
                  batch_size=16, seed=0):
         self.lm = lm
         self.examples = check_int("examples", examples, 0, 8)

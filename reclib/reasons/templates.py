@@ -33,7 +33,7 @@ from reclib.checks import (aspects_of, check_bool, check_fitted, check_ids, chec
                            check_non_negative, check_number, check_ratings, check_reviews,
                            check_seed, check_table)
 from reclib.protocol import Reason, ReasonGenerator, sizes
-from reclib.reasons.base import check_decoding
+from reclib.reasons.options import check_decoding
 
 __all__ = ["Evidence", "Reason", "TemplateReasons", "behavioural_reason", "fit_evidence",
            "social_reason"]
