@@ -236,7 +236,7 @@ class PeplerReasons(LanguageModelReasons):
             if not steps:
                 return
             order = rng.integers(0, len(targets), size=steps * self.batch_size)
-            self.model_.compile(optimizer=keras.optimizers.Adam(lr), loss=loss)
+            self.model_.compile(optimizer=keras.optimizers.Adam(lr), loss=loss, jit_compile=False)
             self.model_.fit({k: v[order] for k, v in x.items()}, targets[order],
                             sample_weight=weights[order], batch_size=self.batch_size, epochs=1,
                             shuffle=False, verbose=0, callbacks=[_BatchLoss(self.history_, stage)])
