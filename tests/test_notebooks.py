@@ -76,6 +76,8 @@ def test_no_assert_on_wall_clock_time(path):
     'assert rows["train s"].min() > 2 * table.loc["retrieval", "train s"]',
     "assert model.fit_time_ < 10",
     "t = m.fit_time_\nassert t > 0",
+    "start = time.perf_counter()\nspeed[name] = 3 / (time.perf_counter() - start)\n"
+    "assert speed[name] > 1",
 ])
 def test_wall_clock_finder_catches(code):
     assert timed_asserts(code.split("\n\n"))
@@ -86,6 +88,9 @@ def test_wall_clock_finder_catches(code):
     'assert abs(order_check["time order"] - order_check["shuffled"]) < 0.03',
     "assert rmse < 0.9 and n_users == 60",
     "%time fit()\nassert score > 0.5",
+    # a time stored under a key does not make the key a time
+    "start = time.perf_counter()\nspeed[name] = 3 / (time.perf_counter() - start)\n"
+    "assert faithful[name] > 0.5",
 ])
 def test_wall_clock_finder_lets_other_asserts_pass(code):
     assert not timed_asserts([code])

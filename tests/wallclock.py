@@ -89,6 +89,9 @@ def timed_asserts(sources):
                     if reads & (CLOCKS | timed) and _is_scalar_expr(node.value):
                         targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                         for t in targets:
+                            # times[name] = t times the container, not the key
+                            while isinstance(t, ast.Subscript):
+                                t = t.value
                             for name in _names(t) - timed:
                                 timed.add(name)
                                 changed = True
