@@ -32,13 +32,12 @@ def gguf_model():
 
 @pytest.fixture(scope="module")
 def lm(tmp_path_factory):
-    import os
-    os.environ["RECLIB_CACHE"] = str(tmp_path_factory.mktemp("cache"))
-    try:
+    # a cache of its own, and RECLIB_CACHE restored afterwards (deleting it would send
+    # every later test and notebook of the session to the default cache)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RECLIB_CACHE", str(tmp_path_factory.mktemp("cache")))
         cold = load_smollm2()
         warm = load_smollm2()
-    finally:
-        del os.environ["RECLIB_CACHE"]
     return cold, warm
 
 
