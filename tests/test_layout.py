@@ -9,7 +9,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1] / "reclib"
 LAYER = {"checks": 0, "losses": 1, "data": 1, "protocol": 2, "models": 3, "llm": 3, "reasons": 4,
-         "metrics": 5, "evaluation": 6, "plots": 6, "gan1d": 6, "spark": 6}
+         "metrics": 5, "evaluation": 6, "plots": 6, "gan1d": 6, "spark": 6,
+         "exercises": 7}
 MODULES = sorted(p for p in ROOT.rglob("*.py") if p.name != "__init__.py" or p.parent != ROOT)
 
 

@@ -11,7 +11,9 @@ import yaml
 from wallclock import timed_asserts
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+#: every notebook under chapters/ (capstone starters included), and the chapters themselves
+NOTEBOOKS = sorted(p for p in (ROOT / "chapters").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
 def toc_files():
@@ -35,7 +37,7 @@ def test_toc_and_chapters_agree():
         assert any((ROOT / (f + ext)).exists() for ext in (".ipynb", ".md")), f"{f} in _toc.yml does not exist"
     for nb in NOTEBOOKS:
         assert str(nb.relative_to(ROOT).with_suffix("")) in listed, f"{nb.name} is not in _toc.yml"
-    for md in (ROOT / "chapters").glob("*.md"):
+    for md in (ROOT / "chapters").rglob("*.md"):
         assert str(md.relative_to(ROOT).with_suffix("")) in listed, f"{md.name} is not in _toc.yml"
 
 
@@ -50,15 +52,27 @@ def test_notebook_is_stripped_with_python3_kernel(path):
             assert cell.execution_count is None, f"{path.name} has execution counts"
 
 
+def seeds_its_generators(code):
+    # keras.utils.set_random_seed seeds Python, NumPy and TensorFlow; a chapter that keeps
+    # TensorFlow out of its process (Spark's, on JAX) seeds Python and NumPy itself
+    return "keras.utils.set_random_seed" in code or bool(
+        re.search(r"^random\.seed\(", code, re.M) and "np.random.seed(" in code)
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_sets_seed_and_has_summary_and_exercises(path):
+def test_notebook_sets_seed_and_prints_no_progress(path):
     nb = nbformat.read(path, as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert seeds_its_generators(code)
+    assert "verbose=1" not in code
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_has_summary_and_exercises(path):
+    nb = nbformat.read(path, as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert "keras.utils.set_random_seed" in code
     assert "## Summary" in text and "## Exercises" in text
     assert "{exercise}" in text and "{solution-start}" in text
-    assert "verbose=1" not in code
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -128,10 +142,30 @@ def test_literalincludes_point_at_what_exists(path):
 
 
 CHAPTER_REF = re.compile(r"\b[Cc]hapters? (\d+)(?:\s*(?:-|–|and|to)\s*(\d+))?")
-NUMBERED = {int(p.name[:2]) for p in NOTEBOOKS if p.name[:2].isdigit()}
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "chapters").glob("*.*")), ids=lambda p: p.name)
+def toc_numbers():
+    """Chapter number of each file as the book shows it: numbered parts are counted on
+    across parts (sphinx-multitoc-numbering), unnumbered parts are not counted."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    numbers, n = {}, 0
+    for part in toc.get("parts", []):
+        if part.get("numbered"):
+            for entry in part["chapters"]:
+                n += 1
+                numbers[entry["file"]] = n
+    return numbers
+
+
+NUMBERED = set(toc_numbers().values())
+
+
+def test_file_names_carry_the_chapter_numbers_the_book_shows():
+    for file, n in toc_numbers().items():
+        assert Path(file).name.startswith(f"{n:02d}_"), f"{file} is chapter {n} in the book"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "chapters").rglob("*.*")), ids=lambda p: p.name)
 def test_chapter_references_point_at_chapters_that_exist(path):
     if path.suffix == ".ipynb":
         nb = nbformat.read(path, as_version=4)

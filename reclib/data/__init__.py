@@ -6,6 +6,7 @@
   :func:`index_ids` to map any raw ids to ``0..n-1``;
 - :func:`label_aspects`: the aspect and sentiment of reviews that come
   without them, from a keyword lexicon;
+- :mod:`reclib.data.credit`: the synthetic credit-applicant world of chapter 11;
 - :mod:`reclib.data.splits`, :mod:`reclib.data.cleaning`, :mod:`reclib.data.text`.
 """
 from reclib.data.aspects import PRODUCT_LEXICON, label_aspects

@@ -3,7 +3,9 @@
 
 * :mod:`reclib.evaluation.ranking`: top-K lists of a fitted recommender
   against held-out interactions (:func:`~reclib.evaluation.ranking.evaluate_ranking`);
-* :mod:`reclib.evaluation.reasons`: reason generators against held-out reviews.
+* :mod:`reclib.evaluation.reasons`: reason generators against held-out reviews;
+* :mod:`reclib.evaluation.decision`: the simulated take-or-skip decision study and the grading of
+  reason kinds (aspect, behavioural, social) against a simulator's truth.
 
 Import the submodule you need; nothing is imported here eagerly.
 """

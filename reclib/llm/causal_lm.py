@@ -20,7 +20,7 @@ from keras import ops
 NEG_INF = -1e9
 
 
-def _embed(backbone, token_ids, soft_prompt, start):
+def embed_tokens(backbone, token_ids, soft_prompt=None, start=0):
     """Token embeddings of ``token_ids`` (positions start, start+1, ...), with
     positions below P taken from ``soft_prompt`` (batch, P, hidden)."""
     x = backbone.token_embedding(token_ids)
@@ -40,7 +40,7 @@ class ReasonCausalLM(keras_hub.models.Llama3CausalLM):
     """A Llama causal LM whose generation takes a logit bias and a soft prompt."""
 
     def call_with_cache(self, token_ids, cache, cache_update_index, soft_prompt=None):
-        x = _embed(self.backbone, token_ids, soft_prompt, cache_update_index)
+        x = embed_tokens(self.backbone, token_ids, soft_prompt, cache_update_index)
         updated = []
         for i in range(self.backbone.num_layers):
             x, next_cache = self.backbone.transformer_layers[i](
@@ -83,10 +83,24 @@ class ReasonCausalLM(keras_hub.models.Llama3CausalLM):
 
 def causal_lm(lm, *, sampler="greedy", jit_compile=False):
     """The :class:`ReasonCausalLM` over a loaded model's backbone (no preprocessor:
-    it takes and returns token ids), compiled with ``sampler``."""
-    model = ReasonCausalLM(backbone=lm.backbone, preprocessor=None)
-    model.compile(sampler=sampler, jit_compile=jit_compile)
-    return model
+    it takes and returns token ids), compiled with ``sampler`` (a keras-hub
+    sampler name).
+
+    One model per loaded model and settings: a second call returns the first
+    call's model, whose traced generation loop is reused (each new model would
+    trace the loop again, seconds of time and tens of MB each). A backbone that
+    has gained weights since (LoRA adapters, :func:`reclib.reasons.pepler.enable_lora`)
+    gets a new model: a loop traced before the adapters existed would skip them.
+    """
+    if not isinstance(sampler, str):
+        raise TypeError(f"sampler must be a keras-hub sampler name such as 'greedy', "
+                        f"got {type(sampler).__name__}")
+    key = (sampler, bool(jit_compile), len(lm.backbone.weights))
+    if key not in lm.generators:
+        model = ReasonCausalLM(backbone=lm.backbone, preprocessor=None)
+        model.compile(sampler=sampler, jit_compile=jit_compile)
+        lm.generators[key] = model
+    return lm.generators[key]
 
 
 def bucket(n, size=16):

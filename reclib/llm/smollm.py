@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -80,11 +80,14 @@ def load_gguf_weights(backbone, weights):
 class LoadedLM:
     """A converted language model: the keras-hub backbone, its tokenizer, and
     facts about where it came from (``source``: path, SHA-256, quantization
-    counts, ``from_cache``, ``load_seconds``)."""
+    counts, ``from_cache``, ``load_seconds``). ``generators`` holds the
+    compiled generation models built over this backbone
+    (:func:`reclib.llm.causal_lm.causal_lm` reuses them)."""
     backbone: object
     tokenizer: ChatTokenizer
     config: LlamaConfig
     source: dict
+    generators: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 def load_smollm2(path=None, *, cache=True, unpermute=True):

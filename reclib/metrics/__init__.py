@@ -6,5 +6,10 @@
   coverage, checked against keras-rs;
 * :mod:`reclib.metrics.text`: BLEU and ROUGE (sacrebleu, rouge-score), USR,
   FMR, FCR and DIV as in PETER, and ground-truth faithfulness,
-  hallucination and personalization for ShopSim.
+  hallucination and personalization for ShopSim;
+* :mod:`reclib.metrics.risk`: a credit-risk model's AUC, Brier score and
+  reliability, the approval-rate and true-positive-rate gaps between groups,
+  and bootstrap intervals;
+* :mod:`reclib.metrics.reports`: are a risk report's stated factors the
+  model's principal reasons, and are they supported by the applicant's data?
 """

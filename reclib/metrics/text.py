@@ -375,16 +375,23 @@ def faithfulness(mentioned, true_top, m=None):
     as one naming all top-m. It inherits the errors of the aspect reader
     that produced ``mentioned``.
     """
+    return float(faithful_each(mentioned, true_top, m).mean())
+
+
+def faithful_each(mentioned, true_top, m=None):
+    """1.0 for each faithful reason and 0.0 for the others, in order (the
+    per-reason scores :func:`faithfulness` averages: a bootstrap over reasons
+    resamples these). Arguments as for :func:`faithfulness`."""
     m = check_optional_int("m", m)
     mentioned, true_top = list(mentioned), list(true_top)
     _check_parallel(mentioned=mentioned, true_top=true_top)
-    ok = 0
+    scores = np.zeros(len(mentioned))
     for i, (ment, top) in enumerate(zip(mentioned, true_top)):
         ment = _pairs_list(ment, f"mentioned[{i}]", allow_none=True)
         top = _pairs_list(top, f"true_top[{i}]")
         truth = dict(top[:m] if m is not None else top)
-        ok += bool(ment) and all(truth.get(a) == s and s is not None for a, s in ment)
-    return ok / len(mentioned)
+        scores[i] = bool(ment) and all(truth.get(a) == s and s is not None for a, s in ment)
+    return scores
 
 
 def hallucination_rate(mentioned, item_aspects, true_signs=None):

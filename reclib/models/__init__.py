@@ -6,7 +6,9 @@
 * :mod:`reclib.models.mf_numpy`: the NumPy MF of chapter 4 (loss, gradients,
   SGD, ALS);
 * :mod:`reclib.models.features`: the title CNN, the behaviour LSTM and the
-  two-tower ``FeatureRecommender`` of chapter 3.
+  two-tower ``FeatureRecommender`` of chapter 3;
+* :mod:`reclib.models.risk`: credit-risk models (logistic regression, a small
+  Keras network) and their per-applicant attributions.
 
 Evaluation harnesses that take fitted models live in :mod:`reclib.evaluation`.
 """

@@ -12,6 +12,12 @@ reviews, never from a simulator).
   :mod:`~reclib.reasons.training` (``keras.Model.fit`` with seeded order);
 * :mod:`~reclib.reasons.decoding`: greedy, sampling and beam search;
 * :mod:`~reclib.reasons.guard`: rejects reasons that contradict the evidence;
+* :mod:`~reclib.reasons.kinds`: behavioural ("you bought X, which is similar") and social
+  ("shoppers whose tastes match yours") reasons, with the evidence they cite;
+* :mod:`~reclib.reasons.llm`, :mod:`~reclib.reasons.pepler`: a pretrained language model,
+  prompted or fine-tuned (PEPLER-style), writes the reason;
+* :mod:`~reclib.reasons.risk_report`: adverse-action-style credit reports (principal
+  reasons with their direction) and their guard;
 * :mod:`~reclib.reasons.text`: from tokens to a readable sentence.
 
 Backends: everything runs on ``keras.ops``; only :mod:`reclib.reasons.gan`

@@ -105,6 +105,10 @@ class LanguageModelReasons(ReasonGenerator):
             users=self.users_ if self.users_ is not None else self.n_users_,
             aspects=self.aspects_)
         self.lm_ = lm if lm is not None else load_smollm2()
+        # each item's category, for the prompts ("product" when the items table has none)
+        self.category_ = (self.items_["category"].to_numpy(object)
+                          if self.items_ is not None and "category" in self.items_
+                          else np.full(self.n_items_, "product", object))
         tok = self.lm_.tokenizer
         self.stop_ids_ = (tok.im_end_id, tok.eos_id, 0)
         self.aspect_tokens_ = aspect_word_tokens(tok, self.aspects_)
@@ -159,12 +163,9 @@ class PromptedLMReasons(LanguageModelReasons):
     def _fit(self, train):
         self._fit_common(train, self.lm)
         self.model_ = causal_lm(self.lm_)
-        category = (self.items_["category"].to_numpy() if self.items_ is not None
-                    and "category" in self.items_ else np.zeros(self.n_items_, object))
-        self.category_ = category
         self.pool_ = {}
         if self.examples:
-            cats = category[train["item_id"].to_numpy()]
+            cats = self.category_[train["item_id"].to_numpy()]
             for key, group in train.assign(category=cats).groupby(
                     ["category", "aspect", "sentiment"]):
                 self.pool_[key] = (group["user_id"].to_numpy(), group["text"].to_numpy())

@@ -27,7 +27,7 @@ import pandas as pd
 from keras import ops
 
 from reclib.checks import check_bool, check_int, check_number, check_seed
-from reclib.llm.causal_lm import _embed, causal_lm, generate_ids
+from reclib.llm.causal_lm import causal_lm, embed_tokens, generate_ids
 from reclib.reasons.llm import LanguageModelReasons, clean_reason, resolve_grounding
 
 N_SOFT = 2  # one user vector, one item vector
@@ -77,7 +77,7 @@ class PeplerModel(keras.Model):
 
     def call(self, inputs):
         b = self.backbone
-        x = _embed(b, inputs["token_ids"], self.soft_prompt(inputs["user"], inputs["item"]), 0)
+        x = embed_tokens(b, inputs["token_ids"], self.soft_prompt(inputs["user"], inputs["item"]))
         for layer in b.transformer_layers:
             x = layer(x, decoder_padding_mask=inputs["padding_mask"])
         return b.token_embedding(b.layer_norm(x), reverse=True)
@@ -158,7 +158,7 @@ class PeplerReasons(LanguageModelReasons):
         ids = np.zeros((n, width), "int32")
         weights = np.zeros((n, width), "float32")
         mask = np.zeros((n, width), bool)
-        categories = self._categories(reviews["item_id"].to_numpy())
+        categories = self.category_[reviews["item_id"].to_numpy()]
         for r, (a, s, text, category) in enumerate(zip(reviews["aspect"], reviews["sentiment"],
                                                        reviews["text"], categories)):
             prefix = tok.encode(grounding_prefix(a, s, category))
@@ -177,11 +177,6 @@ class PeplerReasons(LanguageModelReasons):
         ids, mask, weights = ids[:, :used], mask[:, :used], weights[:, :used]
         targets = np.concatenate([ids[:, 1:], np.zeros((n, 1), "int32")], axis=1)
         return ids, mask, targets, weights
-
-    def _categories(self, items):
-        if self.items_ is not None and "category" in self.items_:
-            return self.items_["category"].to_numpy()[items]
-        return np.full(len(items), "product", object)
 
     # ------------------------------------------------------------- fitting
     def _fit(self, train):
@@ -274,7 +269,7 @@ class PeplerReasons(LanguageModelReasons):
         grounding = resolve_grounding(aspects, self.aspects_, items, self.template_.evidence_)
         tok = self.lm_.tokenizer
         prompts = [[0] * N_SOFT + tok.encode(grounding_prefix(a, s, c))
-                   for (a, s), c in zip(grounding, self._categories(items))]
+                   for (a, s), c in zip(grounding, self.category_[np.asarray(items)])]
         soft = np.asarray(self.model_.soft_prompt(np.asarray(users, "int32"),
                                                   np.asarray(items, "int32")))
         new = generate_ids(self.generator_, prompts, max_new_tokens=self.max_new_tokens,

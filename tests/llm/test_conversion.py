@@ -14,7 +14,7 @@ import pytest
 from reclib.llm import gguf as G
 from reclib.llm import reference as ref
 from reclib.llm.causal_lm import causal_lm, generate_ids
-from reclib.llm.perplexity import perplexity, unigram_perplexity
+from reclib.llm.perplexity import perplexity, token_log_likelihoods, unigram_perplexity
 from reclib.llm.smollm import build_backbone, load_gguf_weights, load_smollm2
 
 PROMPTS = ["The battery lasts all day, which matters for your commute.",
@@ -126,6 +126,23 @@ def test_perplexity_far_below_a_unigram_model(lm, world_150x60):
     assert model < 0.5 * unigram, (model, unigram)
     with pytest.raises(ValueError, match="non-empty"):
         perplexity(lm[0], [])
+
+
+def test_token_log_likelihoods_match_a_float64_softmax(lm):
+    """The float32 logsumexp path gives each token's log-probability as a
+    float64 log-softmax of the same logits does, for texts of different lengths
+    in one batch (the padding must not leak into the shorter one)."""
+    model, tok = lm[0], lm[0].tokenizer
+    texts = PROMPTS[:2]
+    got = token_log_likelihoods(model, texts)
+    for text, row in zip(texts, got):
+        ids = [0] + tok.encode(text)
+        logits = keras_logits(model, ids).astype(np.float64)
+        logits -= logits.max(-1, keepdims=True)
+        log_p = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        expected = log_p[np.arange(len(ids) - 1), ids[1:]]
+        assert row.shape == expected.shape
+        assert np.abs(row - expected).max() < 1e-3, np.abs(row - expected).max()
 
 
 def test_greedy_generation_is_deterministic(lm):

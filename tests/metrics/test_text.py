@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from reclib.metrics.text import (NEGATIVE_CUES, POSITIVE_CUES, bleu, div, extract_aspects,
-                                 faithfulness, fcr, fmr, hallucination_rate, personalization,
+                                 faithful_each, faithfulness, fcr, fmr, hallucination_rate, personalization,
                                  rouge, text_report, usr)
 
 ASPECTS = ["battery", "screen", "sound", "value", "weight"]
@@ -227,6 +227,11 @@ def test_faithfulness():
     assert faithfulness(mentioned, true_top, m=2) == pytest.approx(1 / 4)
     assert faithfulness([[("battery", 1)]], [[("battery", "positive")]]) == 1.0
     assert faithfulness([[("battery", None)]], [[("battery", P)]]) == 0.0
+    each = faithful_each(mentioned, true_top, m=2)
+    assert each.tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert faithful_each(mentioned, true_top).mean() == faithfulness(mentioned, true_top)
+    with pytest.raises(ValueError, match="mismatched lengths"):
+        faithful_each(mentioned, true_top[:2])
 
 
 def test_faithfulness_accepts_true_reasons_dataframe():
