@@ -77,7 +77,8 @@ credit-reports: $(STAMP)
 # (and then checks the built pages: no solution code or model answer in them)
 student: $(STAMP)
 	$(BIN)/python tools/student.py
-	$(BIN)/pytest tests/test_exercises.py -q -p no:cacheprovider -k built_student_html
+	RECLIB_STUDENT_HTML=_build/student/html $(BIN)/pytest tests/test_exercises.py -q \
+	  -p no:cacheprovider -k built_student_html
 
 bench-spark: $(STAMP)
 	$(BIN)/python tools/bench_spark.py

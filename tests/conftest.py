@@ -55,6 +55,13 @@ _HOTEL_PHRASES = {
 
 
 @pytest.fixture(scope="session")
+def last_out_400x120(world_400x120):
+    """``world_400x120``'s ratings with each user's last rating held out (train, test)."""
+    from reclib.data.splits import leave_last_out
+    return leave_last_out(world_400x120.ratings, n=1)
+
+
+@pytest.fixture(scope="session")
 def hotel_reviews():
     """A tiny hotel-review data set with other aspects than ShopSim's:
     ``(reviews, hotels)``. 40 guests, 12 hotels, 6 reviews per guest, aspects

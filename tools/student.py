@@ -48,6 +48,7 @@ STORED = re.compile(r"StoredReasons|data/lm|[\"']lm[\"']")
 KEEP = ("# student edition: this chapter grades reasons stored for the book's world "
         "(data/lm), so it keeps that world")
 TEACHER_PAGES = {"chapters/teaching"}      # the instructor's guide: not in the student edition
+TEACHER_LINK = re.compile(r"\{doc\}`(?:[^`<]*<)?/?(?:chapters/)?teaching>?`")
 REBIND = ("from reclib.exercises import world as load_shopsim  "
           "# student edition: your world, $RECLIB_STUDENT_SEED")
 
@@ -223,6 +224,9 @@ def copy_tree(src):
     shutil.copytree(ROOT / "chapters", src / "chapters",
                     ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints",
                                                   *(Path(f).name + ".md" for f in TEACHER_PAGES)))
+    for page in (src / "chapters").rglob("*.md"):     # links to the left-out pages go
+        text = page.read_text()
+        page.write_text(TEACHER_LINK.sub("the teacher's edition", text))
 
 
 def without_teacher_pages(toc):

@@ -7,6 +7,8 @@
   SGD, ALS);
 * :mod:`reclib.models.features`: the title CNN, the behaviour LSTM and the
   two-tower ``FeatureRecommender`` of chapter 3;
+* :mod:`reclib.models.implicit`: ``BPR`` (Keras 3), ``EASE`` and ``ItemKNN``, recommenders
+  for implicit feedback (which items a user has, not how many stars), for top-K lists;
 * :mod:`reclib.models.risk`: credit-risk models (logistic regression, a small
   Keras network) and their per-applicant attributions.
 
