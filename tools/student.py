@@ -221,6 +221,7 @@ def copy_tree(src):
     # literalinclude reads ../reclib/...; markdown pages and any images of chapters/
     shutil.copytree(ROOT / "reclib", src / "reclib",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(ROOT / "_offline", src / "_offline")   # MathJax for the offline pages
     shutil.copytree(ROOT / "chapters", src / "chapters",
                     ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints",
                                                   *(Path(f).name + ".md" for f in TEACHER_PAGES)))
