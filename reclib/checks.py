@@ -81,9 +81,23 @@ def check_choice(name, value, choices):
     raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
 
 
-def check_seed(seed, name="seed"):
-    """None or a non-negative int (what NumPy's and Keras's generators accept)."""
+def check_seed(seed, name="seed", what=None):
+    """None or a non-negative int (what NumPy's and Keras's generators accept).
+
+    With ``what`` (e.g. "a credit world"), None is refused: that thing is always seeded."""
+    if seed is None and what is not None:
+        raise ValueError(f"{name} must be a non-negative integer ({what} is always seeded), "
+                         f"got None")
     return None if seed is None else check_int(name, seed, low=0)
+
+
+def check_one_pair(user, item, n_users, n_items):
+    """One (user, item) pair of ids in range, as two ints."""
+    if np.ndim(user) or np.ndim(item):
+        raise ValueError(f"user and item must be one id each, got {user!r} and {item!r}")
+    (user,) = check_ids("user", [user], n_users)
+    (item,) = check_ids("item", [item], n_items)
+    return int(user), int(item)
 
 
 def check_bool(name, value):

@@ -120,6 +120,8 @@ def student_notebook(nb, checks, keep_outputs=False, removed=None):
     stored = any(STORED.search(c.source) for c in nb.cells if c.cell_type == "code")
     for n, cell in enumerate(nb.cells):
         cid = cell.get("id") or f"cell-{n}"
+        if "jupyterlab-solution" in cell.metadata.get("tags", []):
+            continue                           # JupyterLab's closed heading over a solution
         if cell.cell_type != "markdown":
             if inside is not None:             # solution code (or raw) cell
                 removed[inside]["code"].append(cell.source)
@@ -222,6 +224,9 @@ def copy_tree(src):
     shutil.copytree(ROOT / "reclib", src / "reclib",
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copytree(ROOT / "_offline", src / "_offline")   # MathJax for the offline pages
+    shutil.copytree(ROOT / "_static", src / "_static")     # logo and favicon
+    (src / "tools").mkdir()
+    shutil.copy2(ROOT / "tools" / "bibstyle.py", src / "tools" / "bibstyle.py")   # citation style
     shutil.copytree(ROOT / "chapters", src / "chapters",
                     ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints",
                                                   *(Path(f).name + ".md" for f in TEACHER_PAGES)))

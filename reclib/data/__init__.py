@@ -7,6 +7,8 @@
 - :func:`label_aspects`: the aspect and sentiment of reviews that come
   without them, from a keyword lexicon;
 - :mod:`reclib.data.credit`: the synthetic credit-applicant world of chapter 11;
+- :mod:`reclib.data.courses`: the synthetic course world of chapter 12 (skills with
+  prerequisites, learners' hidden mastery, a known learning gain per learner and course);
 - :mod:`reclib.data.splits`, :mod:`reclib.data.cleaning`, :mod:`reclib.data.text`.
 """
 from reclib.data.aspects import PRODUCT_LEXICON, label_aspects

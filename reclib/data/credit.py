@@ -223,10 +223,7 @@ def generate(n_applicants=DEFAULT_N, seed=DEFAULT_SEED):
     income), purpose; then the true probability and the outcomes.
     """
     n = check_int("n_applicants", n_applicants, low=10, high=MAX_N)
-    seed = check_seed(seed)
-    if seed is None:
-        raise ValueError("seed must be a non-negative integer (a credit world is always seeded), "
-                         "got None")
+    seed = check_seed(seed, what="a credit world")
     rng = np.random.default_rng(seed)
     group = np.where(rng.random(n) < 0.35, "B", "A")
     emp = rng.choice(CATEGORICAL["employment"], size=n, p=[0.62, 0.16, 0.15, 0.07])

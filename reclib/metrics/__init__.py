@@ -10,6 +10,10 @@
 * :mod:`reclib.metrics.risk`: a credit-risk model's AUC, Brier score and
   reliability, the approval-rate and true-positive-rate gaps between groups,
   and bootstrap intervals;
+* :mod:`reclib.metrics.claims`: personal claims (what a reason says about the user),
+  read back and graded against the user's training reviews and the truth;
+* :mod:`reclib.metrics.copying`: does a generated text copy other users' training
+  reviews (longest common run, n-gram overlap, verbatim copies);
 * :mod:`reclib.metrics.reports`: are a risk report's stated factors the
   model's principal reasons, and are they supported by the applicant's data?
 """

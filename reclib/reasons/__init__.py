@@ -18,6 +18,10 @@ reviews, never from a simulator).
   prompted or fine-tuned (PEPLER-style), writes the reason;
 * :mod:`~reclib.reasons.risk_report`: adverse-action-style credit reports (principal
   reasons with their direction) and their guard;
+* :mod:`~reclib.reasons.study_plan`: study-plan reasons whose every claim cites the
+  learner's record, a rule-based course ranking, and grading against a course world's truth;
+* :mod:`~reclib.reasons.abstain`: wraps any generator so that it says "not enough evidence"
+  when the user's (or item's) training records are fewer than a stated threshold;
 * :mod:`~reclib.reasons.text`: from tokens to a readable sentence.
 
 Backends: everything runs on ``keras.ops``; only :mod:`reclib.reasons.gan`

@@ -17,12 +17,33 @@ aspects its training reviews talk about. ``category`` and ``brand`` columns
 are used by the fallback sentence only, and a users table with a ``context``
 column adds the user's use context to a reason (see :class:`TemplateReasons`).
 
+Every claim a template sentence makes is backed by the evidence it names,
+or the sentence is not used. An aspect reason makes two kinds of claim:
+
+* about the *item*: its reviews about the aspect are mostly good (the item's
+  mean review sentiment about it is at least ``min_sentiment``, so more of
+  them are positive than negative);
+* about the *user*, chosen by what the user's own training reviews show:
+  "X is what you care about most" only when X is the aspect the user has
+  written about most often (strictly more often than any other, and at
+  least twice); "your reviews show that X matters to you" only when at least
+  a fifth of the user's reviews (and two) are about X; no personal claim at
+  all otherwise. The use context
+  (", especially for your commute") is added only when the user's own
+  reviews of X mention it, turned into the second person.
+
+The fallback sentence, used when no aspect of the item has good reviews,
+states the item's mean training rating and how many ratings it rests on
+(counted, never "popular"). :mod:`reclib.metrics.claims` reads the personal
+claims back out of any reason and grades them.
+
 Three kinds of reason come from here: aspect-based (:class:`TemplateReasons`),
 behavioural ("you liked a similar item", :func:`behavioural_reason`) and
 social ("shoppers like you", :func:`social_reason`).
 """
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 
@@ -30,24 +51,62 @@ import numpy as np
 import pandas as pd
 
 from reclib.checks import (aspects_of, check_bool, check_fitted, check_ids, check_int,
-                           check_non_negative, check_number, check_ratings, check_reviews,
-                           check_seed, check_table)
+                           check_non_negative, check_number, check_one_pair, check_ratings,
+                           check_reviews, check_seed, check_table)
 from reclib.protocol import Reason, ReasonGenerator, sizes
 from reclib.reasons.options import check_decoding
 
 __all__ = ["Evidence", "Reason", "TemplateReasons", "behavioural_reason", "fit_evidence",
-           "social_reason"]
+           "second_person", "social_reason"]
 
-POSITIVE_TEMPLATES = (
-    "Shoppers rate its {aspect} as excellent, and {aspect} is what you care about most{ctx}.",
-    "Reviewers love its {aspect}, and your reviews show that {aspect} matters to you{ctx}.",
-    "Its {aspect} is great according to other buyers, which fits what you look for{ctx}.",
+#: The item's reviews about the aspect are mostly good; the user has written
+#: about the aspect more often than about any other (and at least twice).
+TOP_TEMPLATES = (
+    "Most reviews of its {aspect} are good, and your reviews show that {aspect} is what you "
+    "care about most{ctx}.",
+    "Other buyers find its {aspect} good, and {aspect} is what you care about most, going by "
+    "your reviews{ctx}.",
 )
+#: The item's reviews about the aspect are mostly good; at least two of the
+#: user's reviews, and at least ``matters_share`` of them, are about the aspect.
+MATTERS_TEMPLATES = (
+    "Reviewers find its {aspect} good, and your reviews show that {aspect} matters to you{ctx}.",
+    "Its {aspect} is good according to other buyers, and your reviews show that {aspect} "
+    "matters to you{ctx}.",
+)
+#: The item's reviews about the aspect are mostly good; nothing is said about
+#: the user (whose reviews do not show that the aspect matters to them).
+ITEM_TEMPLATES = (
+    "Most reviews of its {aspect} are good.",
+    "Other buyers find its {aspect} good.",
+)
+#: Every aspect sentence, by the personal claim it makes (see TemplateReasons.personal_claim).
+TEMPLATES = {"top": TOP_TEMPLATES, "matters": MATTERS_TEMPLATES, "item": ITEM_TEMPLATES}
 SECOND_TEMPLATE = " Reviewers also find the {aspect} good."
-FALLBACK_TEMPLATE = "A well-rated {category} from {brand}, popular with shoppers like you."
-#: The fallback when the item table lacks a field of the fallback template.
-GENERIC_FALLBACK = "A well-rated choice, popular with people like you."
+#: The fallback: the item's mean training rating and the number of ratings.
+FALLBACK_TEMPLATE = "A {category} from {brand}, rated {mean_rating} out of 5 on average over " \
+                    "{n_ratings}."
+#: The fallback for an item nobody has rated in the training data.
+UNRATED_TEMPLATE = "A {category} from {brand} that nobody has rated yet."
+#: The fallbacks when the item table lacks a field of the templates above.
+GENERIC_FALLBACK = "Rated {mean_rating} out of 5 on average over {n_ratings}."
+GENERIC_UNRATED = "Nobody has rated it yet."
+#: ``{mean_rating}`` and ``{n_ratings}`` are counted from the training ratings.
+COUNTED_FIELDS = frozenset({"mean_rating", "n_ratings"})
 CONTEXT_SUFFIX = ", especially for {context}"
+
+_FIRST_TO_SECOND = {"i": "you", "me": "you", "my": "your", "mine": "yours",
+                    "myself": "yourself", "i'm": "you're", "i've": "you've"}
+
+
+def second_person(phrase):
+    """A use context as the reader would be addressed: "my commute" ->
+    "your commute" (I, me, my, mine, myself become you, you, your, yours,
+    yourself); a phrase without a first-person word is returned unchanged."""
+    if not isinstance(phrase, str):
+        raise ValueError(f"phrase must be a string, got {type(phrase).__name__} ({phrase!r})")
+    return re.sub(r"\b(i'm|i've|i|me|my|mine|myself)\b",
+                  lambda m: _FIRST_TO_SECOND[m.group(0).lower()], phrase, flags=re.IGNORECASE)
 
 
 @dataclass
@@ -58,7 +117,9 @@ class Evidence:
     (number of reviews per item and aspect), ``item_aspects`` (per item, the
     aspects it has) and ``user_context`` (users x aspects, True where the
     user's own reviews of the aspect mention their use context; None without
-    a ``context`` column in the users table)."""
+    a ``context`` column in the users table), ``user_counts`` (users x
+    aspects: how many training reviews each user wrote about each aspect) and
+    ``item_positive`` (items x aspects: how many of them are positive)."""
 
     user_pref: np.ndarray
     item_sentiment: np.ndarray
@@ -66,6 +127,8 @@ class Evidence:
     item_aspects: list
     aspects: tuple = ()
     user_context: np.ndarray | None = None
+    user_counts: np.ndarray | None = None
+    item_positive: np.ndarray | None = None
 
     def index(self, aspect):
         """Column of ``aspect`` in the arrays."""
@@ -117,11 +180,25 @@ def fit_evidence(train, *, items=None, users=None, aspects=None, prior_strength=
         said = np.array([c in t.lower() for c, t in zip(ctx, train["text"])])
         context = np.zeros((n_users, n_a), bool)
         context[u[said], a[said]] = True
-    return Evidence(pref, sentiment, support, item_aspects, tuple(aspects), context)
+    positive = np.zeros((n_items, n_a))
+    np.add.at(positive, (i, a), (s > 0).astype(float))
+    return Evidence(pref, sentiment, support, item_aspects, tuple(aspects), context, counts,
+                    positive)
 
 
 def _fields(template):
     return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def _check_templates(name, templates, allowed):
+    if isinstance(templates, str) or not templates:
+        raise ValueError(f"{name} must be a non-empty list of strings")
+    for t in templates:
+        if not isinstance(t, str) or "aspect" not in _fields(t) or _fields(t) - allowed:
+            slots = " and ".join("{" + f + "}" for f in sorted(allowed))
+            raise ValueError(f"each of {name} must be a string with {{aspect}} (slots allowed: "
+                             f"{slots} only), got {t!r}")
+    return tuple(templates)
 
 
 class TemplateReasons(ReasonGenerator):
@@ -133,28 +210,52 @@ class TemplateReasons(ReasonGenerator):
     the aspects it claims (from the evidence, not read back from the text)
     and its ``kind``. A reason names the aspect with the best (user
     preference x item sentiment) among the aspects the item has and whose
-    reviews are positive (sentiment >= ``min_sentiment``), and a second one
-    if ``second_aspect``; without such evidence, a fallback sentence that
-    names no aspect (``kind="popularity"``).
+    reviews are mostly good (sentiment >= ``min_sentiment``), and a second
+    one if ``second_aspect``; without such evidence, a fallback sentence that
+    names no aspect and states the item's mean training rating and number of
+    ratings (``kind="popularity"``).
+
+    What the sentence says about the user depends on what the user's own
+    training reviews show (:meth:`personal_claim`): "X is what you care about
+    most" (:data:`TOP_TEMPLATES`) only if X is the aspect they wrote about
+    most often (strictly, and at least twice), "your reviews show that X
+    matters to you" (:data:`MATTERS_TEMPLATES`) if at least
+    ``matters_share`` of their reviews (and two) are about X, and nothing
+    about them (:data:`ITEM_TEMPLATES`) otherwise. (One review about an
+    aspect shows little: on ShopSim, users truly weigh only 4% of the aspects
+    they wrote about once, and 95% of those that make a fifth of their
+    reviews.)
 
     Parameters
     ----------
     min_sentiment : float
-        Smallest item sentiment (in [-1, 1]) an aspect needs to be praised.
+        Smallest item sentiment (in (0, 1]) an aspect needs to be praised:
+        above 0, more of its reviews are positive than negative.
     second_aspect : bool
+    matters_share : float
+        Share of the user's training reviews that must be about an aspect for
+        "your reviews show that X matters to you".
     prior_strength, shrink : float
         Passed to :func:`fit_evidence`.
     context_aspects : collection of str, "auto" or None
         With a users table that has a ``context`` column (a use context such
-        as "my commute"), a reason about one of these aspects ends with
-        ", especially for <the user's context>". ``"auto"``: for the aspects
-        whose training reviews *by this user* mention their context (read from
-        the data; on ShopSim, whose review openers name the context whatever
-        the aspect, that is most of them). None (default): never.
-    positive_templates, second_template, fallback_template : str
-        The wording: ``{aspect}`` and ``{ctx}`` in the first, ``{aspect}`` in
-        the second, item-table columns (``{category}``, ``{brand}``) in the
-        fallback (:data:`GENERIC_FALLBACK` when the table lacks one).
+        as "my commute"), a personal reason about one of these aspects ends
+        with ", especially for <the user's context, in the second person>",
+        provided the user's own training reviews of that aspect mention
+        the context (the claim needs evidence). ``"auto"``: any aspect (on
+        ShopSim, whose review openers name the context whatever the aspect,
+        that is most of them). None (default): never.
+    top_templates, matters_templates : list of str
+        The wording of the two personal claims: ``{aspect}`` and ``{ctx}``.
+    item_templates : list of str
+        The wording without a personal claim: ``{aspect}`` only.
+    second_template : str
+        The second aspect: ``{aspect}`` only.
+    fallback_template, unrated_template : str
+        Item-table columns (``{category}``, ``{brand}``) and, in the first,
+        ``{mean_rating}`` and ``{n_ratings}`` (counted from the training
+        ratings); :data:`GENERIC_FALLBACK` / :data:`GENERIC_UNRATED` when the
+        table lacks a column.
     seed : int
         Picks the wording of each pair (deterministically).
 
@@ -165,11 +266,15 @@ class TemplateReasons(ReasonGenerator):
 
     grounded = False
 
-    def __init__(self, min_sentiment=0.2, second_aspect=True, prior_strength=2.0, shrink=2.0,
-                 context_aspects=None, positive_templates=POSITIVE_TEMPLATES,
-                 second_template=SECOND_TEMPLATE, fallback_template=FALLBACK_TEMPLATE, seed=0):
-        self.min_sentiment = check_number("min_sentiment", min_sentiment, -1, 1)
+    def __init__(self, min_sentiment=0.2, second_aspect=True, matters_share=0.2,
+                 prior_strength=2.0, shrink=2.0,
+                 context_aspects=None, top_templates=TOP_TEMPLATES,
+                 matters_templates=MATTERS_TEMPLATES, item_templates=ITEM_TEMPLATES,
+                 second_template=SECOND_TEMPLATE, fallback_template=FALLBACK_TEMPLATE,
+                 unrated_template=UNRATED_TEMPLATE, seed=0):
+        self.min_sentiment = check_number("min_sentiment", min_sentiment, 0, 1, low_open=True)
         self.second_aspect = check_bool("second_aspect", second_aspect)
+        self.matters_share = check_number("matters_share", matters_share, 0, 1)
         self.prior_strength = check_non_negative("prior_strength", prior_strength)
         self.shrink = check_non_negative("shrink", shrink)
         if context_aspects is not None and not (isinstance(context_aspects, str)
@@ -179,20 +284,22 @@ class TemplateReasons(ReasonGenerator):
                                  f"None, got {context_aspects!r}")
             context_aspects = frozenset(context_aspects)
         self.context_aspects = context_aspects
-        if isinstance(positive_templates, str) or not positive_templates:
-            raise ValueError("positive_templates must be a non-empty list of strings")
-        for t in positive_templates:
-            if not isinstance(t, str) or "aspect" not in _fields(t) or \
-                    _fields(t) - {"aspect", "ctx"}:
-                raise ValueError(f"each positive template must be a string with {{aspect}} "
-                                 f"(and optionally {{ctx}}) only, got {t!r}")
+        self.top_templates = _check_templates("top_templates", top_templates, {"aspect", "ctx"})
+        self.matters_templates = _check_templates("matters_templates", matters_templates,
+                                                  {"aspect", "ctx"})
+        self.item_templates = _check_templates("item_templates", item_templates, {"aspect"})
         if not isinstance(second_template, str) or _fields(second_template) - {"aspect"}:
             raise ValueError(f"second_template must be a string with {{aspect}} only, "
                              f"got {second_template!r}")
-        if not isinstance(fallback_template, str):
-            raise ValueError(f"fallback_template must be a string, got {fallback_template!r}")
-        self.positive_templates = tuple(positive_templates)
-        self.second_template, self.fallback_template = second_template, fallback_template
+        for name, t in (("fallback_template", fallback_template),
+                        ("unrated_template", unrated_template)):
+            if not isinstance(t, str):
+                raise ValueError(f"{name} must be a string, got {t!r}")
+        if _fields(unrated_template) & COUNTED_FIELDS:
+            raise ValueError(f"unrated_template is for items nobody rated: it cannot use "
+                             f"{sorted(COUNTED_FIELDS)}, got {unrated_template!r}")
+        self.second_template = second_template
+        self.fallback_template, self.unrated_template = fallback_template, unrated_template
         self.seed = check_seed(seed)
 
     def _fit(self, train):
@@ -202,6 +309,10 @@ class TemplateReasons(ReasonGenerator):
             aspects=self.aspects_, prior_strength=self.prior_strength, shrink=self.shrink)
         has_context = self.users_ is not None and "context" in self.users_
         self.contexts_ = self.users_["context"].astype(str).to_numpy() if has_context else None
+        i = train["item_id"].to_numpy()
+        self.item_n_ratings_ = np.bincount(i, minlength=self.n_items_)
+        total = np.bincount(i, weights=train["rating"].to_numpy(float), minlength=self.n_items_)
+        self.item_mean_rating_ = total / np.maximum(self.item_n_ratings_, 1)
 
     def count_params(self):
         """Size of the evidence arrays (user preferences + item sentiments)."""
@@ -211,11 +322,7 @@ class TemplateReasons(ReasonGenerator):
 
     def _pair(self, user, item):
         check_fitted(self, "fit_time_")
-        if np.ndim(user) or np.ndim(item):
-            raise ValueError(f"user and item must be one id each, got {user!r} and {item!r}")
-        (user,) = check_ids("user", [user], self.n_users_)
-        (item,) = check_ids("item", [item], self.n_items_)
-        return int(user), int(item)
+        return check_one_pair(user, item, self.n_users_, self.n_items_)
 
     def aspect_scores(self, user, item):
         """Score of each aspect the item has for this user, best first, as a
@@ -240,44 +347,80 @@ class TemplateReasons(ReasonGenerator):
         row = df.iloc[k]
         return row["aspect"], "positive" if row["sentiment"] >= 0 else "negative"
 
-    def _context(self, user, aspect):
+    def personal_claim(self, user, aspect):
+        """What the user's own training reviews support saying about them and
+        ``aspect``: ``"top"`` (at least two of their reviews are about it, more
+        than about any other aspect), ``"matters"`` (at least two, and at least
+        ``matters_share`` of their reviews) or ``"item"`` (say nothing about
+        the user)."""
+        check_fitted(self, "fit_time_")
+        (user,) = check_ids("user", [user], self.n_users_)
         ev = self.evidence_
-        if self.contexts_ is None or self.context_aspects is None:
+        if aspect not in ev.aspects:
+            raise ValueError(f"unknown aspect {aspect!r}; known: {list(ev.aspects)}")
+        counts = ev.user_counts[int(user)]
+        j = ev.index(aspect)
+        others = np.delete(counts, j)
+        if counts[j] >= 2 and (others.size == 0 or counts[j] > others.max()):
+            return "top"
+        if counts[j] >= 2 and counts[j] >= self.matters_share * counts.sum():
+            return "matters"
+        return "item"
+
+    def _context(self, user, aspect):
+        """", especially for your <context>" when the user's own reviews of
+        ``aspect`` mention their context (and the aspect is a context aspect)."""
+        ev = self.evidence_
+        if self.contexts_ is None or self.context_aspects is None or ev.user_context is None:
             return ""
-        if self.context_aspects == "auto":
-            use = ev.user_context is not None and bool(ev.user_context[user, ev.index(aspect)])
-        else:
-            use = aspect in self.context_aspects
-        if not use:
+        if self.context_aspects != "auto" and aspect not in self.context_aspects:
             return ""
-        return CONTEXT_SUFFIX.format(context=self.contexts_[user])
+        if not ev.user_context[user, ev.index(aspect)]:
+            return ""
+        return CONTEXT_SUFFIX.format(context=second_person(self.contexts_[user]))
 
     def _fallback(self, item):
-        fields = _fields(self.fallback_template)
-        if self.items_ is None or fields - set(self.items_.columns):
-            return GENERIC_FALLBACK
-        row = self.items_.iloc[item]
-        return self.fallback_template.format(**{f: row[f] for f in fields})
+        n = int(self.item_n_ratings_[item])
+        template, generic = ((self.fallback_template, GENERIC_FALLBACK) if n else
+                             (self.unrated_template, GENERIC_UNRATED))
+        counted = {"mean_rating": f"{self.item_mean_rating_[item]:.1f}" if n else "",
+                   "n_ratings": f"{n} rating" + ("" if n == 1 else "s")}
+        fields = _fields(template) - COUNTED_FIELDS
+        if fields and (self.items_ is None or fields - set(self.items_.columns)):
+            return generic.format(**counted)
+        row = self.items_.iloc[item] if fields else {}
+        return template.format(**{f: row[f] for f in fields}, **counted)
 
     def generate_one(self, user, item, aspect=None, **decoding):
         """The template :class:`~reclib.protocol.Reason` for recommending
         ``item`` to ``user``: its text, the (aspect, sentiment) pairs it
-        claims and its kind (``"aspect"`` or ``"popularity"``)."""
+        claims and its kind (``"aspect"`` or ``"popularity"``, the counted
+        fallback)."""
         check_decoding(decoding)
         if aspect is not None:
             raise ValueError("TemplateReasons is not grounded: do not pass aspect=")
         user, item = self._pair(user, item)
-        df = self.aspect_scores(user, item)
-        good = df[df["sentiment"] >= self.min_sentiment]
-        if good.empty:
+        ev = self.evidence_
+        names = ev.item_aspects[item] or ev.aspects
+        cols = [ev.index(a) for a in names]
+        sentiment = ev.item_sentiment[item, cols]
+        score = ev.user_pref[user, cols] * sentiment
+        order = np.argsort(-score, kind="stable")  # the order of aspect_scores
+        good = [names[k] for k in order if sentiment[k] >= self.min_sentiment]
+        if not good:
             return Reason(self._fallback(item), [], "popularity")
         rng = np.random.default_rng(None if self.seed is None else [self.seed, user, item])
-        first = good.iloc[0]["aspect"]
-        template = self.positive_templates[rng.integers(len(self.positive_templates))]
-        text = template.format(aspect=first, ctx=self._context(user, first))
+        first = good[0]
+        claim = self.personal_claim(user, first)
+        choices = {"top": self.top_templates, "matters": self.matters_templates,
+                   "item": self.item_templates}[claim]
+        template = choices[rng.integers(len(choices))]
+        ctx = self._context(user, first) if claim != "item" else ""
+        text = template.format(aspect=first, ctx=ctx) if "ctx" in _fields(template) \
+            else template.format(aspect=first)
         aspects = [(first, "positive")]
         if self.second_aspect and len(good) > 1:
-            second = good.iloc[1]["aspect"]
+            second = good[1]
             text += self.second_template.format(aspect=second)
             aspects.append((second, "positive"))
         return Reason(text, aspects, "aspect")

@@ -9,8 +9,8 @@ from reclib.checks import NotFittedError
 from reclib.data import shopsim
 from reclib.data.splits import random_split
 from reclib.protocol import Reason
-from reclib.reasons.templates import (GENERIC_FALLBACK, TemplateReasons, behavioural_reason,
-                                      fit_evidence, social_reason)
+from reclib.reasons.templates import (GENERIC_UNRATED, TemplateReasons, behavioural_reason,
+                                      fit_evidence, second_person, social_reason)
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +84,45 @@ def test_context_suffix_follows_the_users_own_reviews(setup):
     for u, i in test[["user_id", "item_id"]].values[:300]:
         r = t.generate_one(u, i)
         if r.aspects:
-            said = ev.user_context[u, ev.index(r.aspects[0][0])]
-            assert ("especially for " + w.users.at[u, "context"] in r.text) == bool(said)
-    # an explicit list of context aspects overrides the evidence
+            a = r.aspects[0][0]
+            said = ev.user_context[u, ev.index(a)] and t.personal_claim(u, a) != "item"
+            phrase = "especially for " + second_person(w.users.at[u, "context"])
+            assert (phrase in r.text) == bool(said)
+            assert " my " not in r.text  # the reader is addressed in the second person
+    # an explicit list of context aspects restricts the evidence, never replaces it
     fixed = TemplateReasons(context_aspects={"battery"}).fit(train, items=w.items, users=w.users)
     for u, i in test[["user_id", "item_id"]].values[:200]:
         r = fixed.generate_one(u, i)
-        if r.aspects:
-            assert ("especially for" in r.text) == (r.aspects[0][0] == "battery")
+        if r.aspects and "especially for" in r.text:
+            assert r.aspects[0][0] == "battery" and fixed.evidence_.user_context[u, ev.index("battery")]
+
+
+def test_second_person():
+    assert second_person("my commute") == "your commute"
+    assert second_person("My trips with me") == "your trips with you"
+    assert second_person("travel") == "travel" and second_person("mystery") == "mystery"
+    with pytest.raises(ValueError, match="string"):
+        second_person(3)
+
+
+def test_personal_claim_follows_the_users_review_counts():
+    items = pd.DataFrame({"item_id": [0], "aspects": ["battery;screen;speed"]})
+    train = pd.DataFrame({"user_id": [0] * 5 + [1] * 5 + [2], "item_id": 0, "rating": 5,
+                          "text": "x", "aspect": ["screen"] * 3 + ["battery"] * 2
+                          + ["screen", "screen", "battery", "battery", "speed", "speed"],
+                          "sentiment": "positive"})
+    t = TemplateReasons().fit(train, items=items)
+    assert t.personal_claim(0, "screen") == "top"        # 3 of 5, more than any other
+    assert t.personal_claim(0, "battery") == "matters"   # 2 of 5
+    assert t.personal_claim(1, "screen") == "matters"    # 2 of 5, tied with battery
+    assert t.personal_claim(2, "speed") == "item"        # one review shows little
+    assert t.personal_claim(0, "speed") == "item"        # never written about
+    assert "care about most" in t.generate_one(0, 0).text or \
+        t.generate_one(0, 0).aspects[0][0] != "screen"
+    with pytest.raises(ValueError, match="unknown aspect"):
+        t.personal_claim(0, "teleportation")
+    with pytest.raises(ValueError, match="matters_share"):
+        TemplateReasons(matters_share=1.5)
 
 
 def test_user_preference_follows_reviews():
@@ -105,17 +136,26 @@ def test_user_preference_follows_reviews():
     assert t.generate_one(1, 1).aspects[0][0] == "battery"
 
 
-def test_fallback_names_no_aspect():
-    items = pd.DataFrame({"item_id": [0], "aspects": ["battery;screen"], "category": ["phone"],
-                          "brand": ["A"]})
-    train = pd.DataFrame({"user_id": [0], "item_id": [0], "rating": 2, "text": "bad",
-                          "aspect": ["battery"], "sentiment": ["negative"], "timestamp": 0})
-    r = TemplateReasons().fit(train, items=items).generate_one(0, 0)
+def test_fallback_names_no_aspect_and_states_what_it_counted():
+    items = pd.DataFrame({"item_id": [0, 1], "aspects": ["battery;screen"] * 2,
+                          "category": ["phone"] * 2, "brand": ["A", "B"]})
+    train = pd.DataFrame({"user_id": [0, 1], "item_id": [0, 0], "rating": [2, 3],
+                          "text": "bad", "aspect": ["battery"] * 2,
+                          "sentiment": ["negative"] * 2, "timestamp": 0})
+    t = TemplateReasons().fit(train, items=items)
+    r = t.generate_one(0, 0)
     assert r.aspects == [] and r.kind == "popularity" and "battery" not in r.text
-    assert r.text == "A well-rated phone from A, popular with shoppers like you."
-    # without category and brand columns: the generic fallback
+    assert r.text == "A phone from A, rated 2.5 out of 5 on average over 2 ratings."
+    assert "popular" not in r.text and "like you" not in r.text
+    assert t.generate_one(0, 1).text == "A phone from B that nobody has rated yet."
+    one = TemplateReasons().fit(train.iloc[:1], items=items)
+    assert one.generate_one(0, 0).text.endswith("over 1 rating.")
+    # without category and brand columns: the generic fallbacks, still counted
     bare = TemplateReasons().fit(train, items=items[["item_id"]])
-    assert bare.generate_one(0, 0).text == GENERIC_FALLBACK
+    assert bare.generate_one(0, 0).text == "Rated 2.5 out of 5 on average over 2 ratings."
+    assert bare.generate_one(0, 1).text == GENERIC_UNRATED
+    with pytest.raises(ValueError, match="unrated_template"):
+        TemplateReasons(unrated_template="{brand}, rated {mean_rating}")
 
 
 def test_without_an_item_table_items_have_the_aspects_of_their_reviews():
@@ -135,13 +175,17 @@ def test_without_an_item_table_items_have_the_aspects_of_their_reviews():
 def test_custom_wording():
     train = pd.DataFrame({"user_id": [0, 0], "item_id": [0, 1], "rating": 5, "text": "x",
                           "aspect": ["location", "room"], "sentiment": "positive"})
-    t = TemplateReasons(positive_templates=["Guests praise its {aspect}{ctx}."],
+    t = TemplateReasons(item_templates=["Guests praise its {aspect}."],
                         second_template=" The {aspect} is good too.", shrink=0.0).fit(train)
     assert t.generate_one(0, 0).text == "Guests praise its location."
     with pytest.raises(ValueError, match="aspect"):
-        TemplateReasons(positive_templates=["No slot here."])
+        TemplateReasons(top_templates=["No slot here."])
     with pytest.raises(ValueError, match="only"):
-        TemplateReasons(positive_templates=["{aspect} at {price}"])
+        TemplateReasons(matters_templates=["{aspect} at {price}"])
+    with pytest.raises(ValueError, match="only"):
+        TemplateReasons(item_templates=["{aspect}{ctx}"])  # no personal claim, no context
+    with pytest.raises(ValueError, match="non-empty"):
+        TemplateReasons(item_templates=[])
     with pytest.raises(ValueError, match="second_template"):
         TemplateReasons(second_template="{brand}")
     with pytest.raises(ValueError, match="'auto' or None"):
@@ -189,5 +233,7 @@ def test_errors(setup):
         behavioural_reason(train[train.rating < 4], w.items, int(train.user_id.iloc[0]), 0)
     with pytest.raises(ValueError, match="min_sentiment"):
         TemplateReasons(min_sentiment=2)
+    with pytest.raises(ValueError, match="min_sentiment"):
+        TemplateReasons(min_sentiment=0)  # 0 would praise an aspect with no good reviews
     with pytest.raises(ValueError, match="n_neighbours"):
         social_reason(train, t.evidence_, 0, 0, n_neighbours=0)
