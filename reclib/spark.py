@@ -276,6 +276,9 @@ def session(master="local[2]", *, driver_memory="1g", partitions=None, java=None
         "spark.sql.warehouse.dir": os.path.join(tmp, "warehouse"),
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.session.timeZone": "UTC",
+        # Python workers started directly and reused, without a fork server: chapter 13 had up
+        # to four daemons (one per worker factory) of ~40 MB each beside their workers
+        "spark.python.use.daemon": "false",
         # the workers only run NumPy code: keep TensorFlow out of each of them
         "spark.executorEnv.KERAS_BACKEND": "numpy",
         "spark.executorEnv.TF_CPP_MIN_LOG_LEVEL": "3",
