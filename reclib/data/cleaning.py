@@ -10,8 +10,8 @@ removed, not repaired. The rating scale is a parameter (``scale``, a
 :class:`reclib.checks.RatingScale`): on ``HALF_STARS`` a 3.5 is a valid
 rating, on the default whole stars 1-5 it is not.
 
-Numeric item features (price, popularity) are heavy-tailed and on different
-scales, so they are log-transformed (:func:`item_features`) and standardized
+Numeric item features (a price, a purchase count) are heavy-tailed and on
+different scales, so they are log-transformed (:func:`item_features`) and standardized
 with a ``keras.layers.Normalization`` layer whose mean and variance come from
 the *training* rows only (:func:`fit_normalizer`, :func:`scale_train_test`).
 Identifiers are never scaled: an id is a label, not a quantity; it indexes an
@@ -196,9 +196,17 @@ def clean_ratings(df, n_users=None, n_items=None, scale=None, columns=REQUIRED):
 
 # --- scaling -----------------------------------------------------------------
 
-def item_features(items, log=("price", "popularity")):
+def item_features(items, log=("price",)):
     """Numeric item features ready for scaling: ``log_<name>`` for each column
-    in ``log`` (price and popularity are positive and heavy-tailed).
+    in ``log`` (positive, heavy-tailed columns such as a price or a purchase
+    count).
+
+    The default is the price only. ShopSim's ``popularity`` column is the
+    simulator's *exposure parameter* (how often the world shows an item),
+    an oracle quantity no real shop log contains: pass it explicitly
+    (``log=("price", "popularity")``) only to illustrate a heavy tail, and
+    use an observed count (e.g. the item's purchases in the training split)
+    as a feature.
 
     Returns a float32 DataFrame indexed by ``item_id``. Identifiers are not
     features and are never included.

@@ -50,24 +50,22 @@ import pandas as pd
 
 from reclib.checks import check_int, check_non_negative, check_number, check_pairs, check_seed
 from reclib.data.shopsim import ASPECTS, CATEGORY_ASPECTS
+from reclib.evaluation.reasons import _check_world
 from reclib.metrics import text as mt
+from reclib.metrics.intervals import bootstrap
+from reclib.reasons.kinds import unit_rows
 
 __all__ = ["decision_quality", "grade_aspect_reasons", "grade_behavioural", "grade_social",
            "pair_normals", "simulate_decisions", "true_top_aspects", "user_bootstrap", "wrong_claims"]
 
 
-def _check_world(world):
-    for name in ("user_weights", "item_aspects", "utility", "item_aspect_set"):
-        if not hasattr(world, name):
-            raise TypeError(f"world must be a simulator with a known truth (a ShopSim World), "
-                            f"got {type(world).__name__} without {name!r}")
-    if world.item_aspects.shape[1] != len(ASPECTS):
-        raise ValueError(f"world has {world.item_aspects.shape[1]} aspects, ShopSim has "
-                         f"{len(ASPECTS)}")
+#: What the decision study reads from a world (the one check is in evaluation.reasons).
+_TRUTH = {"methods": ("utility", "item_aspect_set"),
+          "attributes": ("user_weights", "item_aspects"), "aspects": ASPECTS}
 
 
 def _pairs(world, users, items):
-    _check_world(world)
+    _check_world(world, **_TRUTH)
     return check_pairs(users, items, world.n_users, world.n_items)
 
 
@@ -232,9 +230,11 @@ def user_bootstrap(conditions, n_boot=2000, column="correct", seed=0):
     """Mean of ``column`` per condition with a 95% bootstrap interval over users.
 
     ``conditions`` maps a name to a :func:`simulate_decisions` table; all
-    must hold the same users. The same resampled users serve every condition,
-    so intervals are comparable. Returns a DataFrame with ``mean, 2.5%,
-    97.5%`` per condition.
+    must hold the same users. The same resampled users serve every condition
+    (:func:`reclib.metrics.intervals.bootstrap` with one statistic per
+    condition: the resampled users' sum of ``column`` over their number of
+    decisions), so intervals are comparable. Returns a DataFrame with
+    ``mean, 2.5%, 97.5%`` per condition.
     """
     if not isinstance(conditions, dict) or not conditions:
         raise ValueError("conditions must be a non-empty dict {name: decisions}")
@@ -249,15 +249,11 @@ def user_bootstrap(conditions, n_boot=2000, column="correct", seed=0):
     for name, t in per_user.items():
         if not t.index.equals(first):
             raise ValueError(f"condition {name!r} holds other users than the first condition")
-    draws = np.random.default_rng(check_seed(seed)).integers(0, len(first),
-                                                             (n_boot, len(first)))
-    rows = {}
-    for name, t in per_user.items():
-        s, c = t["sum"].to_numpy(float), t["count"].to_numpy(float)
-        boot = s[draws].sum(1) / c[draws].sum(1)
-        rows[name] = {"mean": s.sum() / c.sum(), "2.5%": np.quantile(boot, 0.025),
-                      "97.5%": np.quantile(boot, 0.975)}
-    return pd.DataFrame(rows).T
+    sums = np.stack([t["sum"].to_numpy(float) for t in per_user.values()], 1)
+    counts = np.stack([t["count"].to_numpy(float) for t in per_user.values()], 1)
+    mean, low, high = bootstrap(lambda s, c: s.sum(0) / c.sum(0), sums, counts,
+                                n_boot=n_boot, seed=seed)
+    return pd.DataFrame({"mean": mean, "2.5%": low, "97.5%": high}, index=list(per_user))
 
 
 def wrong_claims(world, users, items):
@@ -294,12 +290,6 @@ def grade_aspect_reasons(world, users, items, claims, m=2):
             "personal": float(np.mean(personal))}
 
 
-def _cosine(a, b):
-    a, b = np.atleast_2d(a), np.atleast_2d(b)
-    na, nb = np.linalg.norm(a, axis=1), np.linalg.norm(b, axis=1)
-    return (a * b).sum(1) / np.maximum(na * nb, 1e-12)
-
-
 def grade_behavioural(world, train, evidence, similar=0.5, good=3.5):
     """Is what a behavioural reason cites true?
 
@@ -312,7 +302,7 @@ def grade_behavioural(world, train, evidence, similar=0.5, good=3.5):
     true); and whose recommended item is truly good for the user
     (``U >= good``: the reason's implication, "you will like it too").
     """
-    _check_world(world)
+    _check_world(world, **_TRUTH)
     need = ("user_id", "item_id", "cited_item", "cited_rating")
     if not isinstance(evidence, pd.DataFrame) or any(c not in evidence for c in need):
         raise ValueError(f"evidence must be a DataFrame with columns {list(need)} "
@@ -326,7 +316,8 @@ def grade_behavioural(world, train, evidence, similar=0.5, good=3.5):
                      train["rating"].astype(float)))
     real = np.array([given.get((int(u), int(j))) == float(r)
                      for u, j, r in zip(users, cited, evidence["cited_rating"])])
-    sim = _cosine(world.item_aspects[cited], world.item_aspects[items]) >= similar
+    cosine = (unit_rows(world.item_aspects[cited]) * unit_rows(world.item_aspects[items])).sum(1)
+    sim = cosine >= similar
     liked = np.asarray(world.utility(users, items)) >= good
     return {"cited purchase real": float(real.mean()), "truly similar": float(sim.mean()),
             "evidence true": float((real & sim).mean()),
@@ -349,7 +340,7 @@ def grade_social(world, train, evidence, good=3.5):
     as the user's true utility (the reason points the right way); and whose
     recommended item is truly good for the user.
     """
-    _check_world(world)
+    _check_world(world, **_TRUTH)
     need = ("user_id", "item_id", "n_cited", "mean_rating", "neighbours")
     if not isinstance(evidence, pd.DataFrame) or any(c not in evidence for c in need):
         raise ValueError(f"evidence must be a DataFrame with columns {list(need)} "
@@ -358,7 +349,7 @@ def grade_social(world, train, evidence, good=3.5):
         raise ValueError("evidence is empty")
     users, items = _pairs(world, evidence["user_id"], evidence["item_id"])
     w = world.user_weights
-    unit = w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)
+    unit = unit_rows(w)
     order = np.argsort(train["item_id"].to_numpy(), kind="stable")
     t_item = train["item_id"].to_numpy()[order]
     t_user = train["user_id"].to_numpy()[order].astype(np.int64)

@@ -20,7 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from reclib.checks import check_fitted, check_int, check_pairs, check_reviews, check_seed
+from reclib.checks import check_fitted, check_int, check_pairs, check_reviews
+from reclib.metrics.intervals import bootstrap
 from reclib.metrics.risk import auc
 from reclib.reasons.base import SENTIMENT_IDS, NeuralReasons
 
@@ -90,9 +91,10 @@ def review_log_likelihood(gen, reviews, batch_size=256):
 def membership_scores(member_ll, non_member_ll, n_boot=500, seed=0):
     """The likelihood attack's AUC from precomputed scores, with a 95%
     percentile-bootstrap interval (members and non-members resampled
-    separately). Returns a dict: ``auc``, ``low``, ``high``, ``gap`` (mean
-    member minus mean non-member log-likelihood), ``members``,
-    ``non_members`` (the counts)."""
+    separately: :func:`reclib.metrics.intervals.bootstrap` with strata).
+    Returns a dict: ``auc``, ``low``, ``high``, ``gap`` (mean member minus
+    mean non-member log-likelihood), ``members``, ``non_members`` (the
+    counts)."""
     member_ll = np.asarray(member_ll, dtype=float).reshape(-1)
     non_member_ll = np.asarray(non_member_ll, dtype=float).reshape(-1)
     for name, a in (("member_ll", member_ll), ("non_member_ll", non_member_ll)):
@@ -100,19 +102,10 @@ def membership_scores(member_ll, non_member_ll, n_boot=500, seed=0):
             raise ValueError(f"{name} needs at least two scores, got {len(a)}")
         if not np.isfinite(a).all():
             raise ValueError(f"{name} must be finite (no NaN or inf)")
-    n_boot = check_int("n_boot", n_boot, low=10)
-    seed = check_seed(seed)
     y = np.r_[np.ones(len(member_ll)), np.zeros(len(non_member_ll))]
-    s = np.r_[member_ll, non_member_ll]
-    est = auc(y, s)
-    rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(n_boot):
-        m = rng.choice(member_ll, len(member_ll))
-        o = rng.choice(non_member_ll, len(non_member_ll))
-        draws.append(auc(y, np.r_[m, o]))
-    low, high = np.quantile(draws, [0.025, 0.975])
-    return {"auc": est, "low": float(low), "high": float(high),
+    est, low, high = bootstrap(auc, y, np.r_[member_ll, non_member_ll], n_boot=n_boot,
+                               seed=seed, strata=y)
+    return {"auc": est, "low": low, "high": high,
             "gap": float(member_ll.mean() - non_member_ll.mean()),
             "members": len(member_ll), "non_members": len(non_member_ll)}
 

@@ -54,12 +54,21 @@ DIRECTION = {"BLEU-1": 1, "BLEU-4": 1, "ROUGE-1": 1, "ROUGE-2": 1, "ROUGE-L": 1,
 
 
 # ===================================================================== checks
-def _check_world(world):
-    for method in ("true_reasons", "item_aspect_set"):
-        if not callable(getattr(world, method, None)):
-            raise ValueError(f"world must be a simulator with true_reasons(user, item) and "
-                             f"item_aspect_set(item) (e.g. ShopSim's World), got "
-                             f"{type(world).__name__}")
+def _check_world(world, methods=("true_reasons", "item_aspect_set"), attributes=(),
+                 aspects=None):
+    """The one check that ``world`` is a simulator with a known truth (a
+    ShopSim World): it has the callable ``methods`` and the ``attributes``,
+    and, with ``aspects``, ``world.item_aspects`` has one column per aspect.
+    Used here and by :mod:`reclib.evaluation.decision`."""
+    missing = [m for m in methods if not callable(getattr(world, m, None))]
+    missing += [a for a in attributes if not hasattr(world, a)]
+    if missing:
+        raise TypeError(f"world must be a simulator with a known truth (e.g. ShopSim's World) "
+                        f"with {', '.join(map(repr, (*methods, *attributes)))}; got "
+                        f"{type(world).__name__} without {', '.join(map(repr, missing))}")
+    if aspects is not None and np.shape(world.item_aspects)[1] != len(aspects):
+        raise ValueError(f"world has {np.shape(world.item_aspects)[1]} aspects, the evaluation "
+                         f"expects {len(aspects)}")
 
 
 def _pairs(test_pairs, world=None):

@@ -8,8 +8,9 @@
   FMR, FCR and DIV as in PETER, and ground-truth faithfulness,
   hallucination and personalization for ShopSim;
 * :mod:`reclib.metrics.risk`: a credit-risk model's AUC, Brier score and
-  reliability, the approval-rate and true-positive-rate gaps between groups,
-  and bootstrap intervals;
+  reliability, the approval-rate and true-positive-rate gaps between groups;
+* :mod:`reclib.metrics.intervals`: the percentile bootstrap over units (users,
+  pairs), and its paired variant for the difference of two methods;
 * :mod:`reclib.metrics.claims`: personal claims (what a reason says about the user),
   read back and graded against the user's training reviews and the truth;
 * :mod:`reclib.metrics.copying`: does a generated text copy other users' training

@@ -9,7 +9,8 @@ well it ranks and is calibrated, and how fair its approvals are across groups.
   *positive* is "would repay" and the prediction is "approved": among the
   applicants who repaid, the share each group had approved (the
   equal-opportunity gap of Hardt et al., 2016);
-- :func:`bootstrap_interval`: a percentile bootstrap interval for any of them.
+- :func:`bootstrap_interval`: a percentile bootstrap interval for any of them
+  (:func:`reclib.metrics.intervals.bootstrap`, under its old name).
 
 Checked against scikit-learn in the tests.
 """
@@ -17,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from reclib.checks import check_fraction, check_int, check_seed
+from reclib.checks import check_int
+from reclib.metrics.intervals import bootstrap
 
 
 def _binary(name, y):
@@ -128,26 +130,10 @@ def tpr_gap(repaid, approved, group):
 
 def bootstrap_interval(stat, *arrays, n_boot=500, level=0.95, seed=0):
     """Percentile bootstrap interval of ``stat(*arrays)``, resampling rows
-    (the same rows of every array) with replacement.
-    Returns ``(estimate, low, high)``."""
-    n_boot = check_int("n_boot", n_boot, low=10)
-    level = check_fraction("level", level, open_interval=True)
-    seed = check_seed(seed)
-    arrays = [np.asarray(a) for a in arrays]
-    if not arrays:
-        raise ValueError("bootstrap_interval needs at least one array")
-    n = len(arrays[0])
-    if any(len(a) != n for a in arrays) or n == 0:
-        raise ValueError(f"arrays must be non-empty and of one length, got "
-                         f"{[len(a) for a in arrays]}")
-    rng = np.random.default_rng(seed)
-    est = float(stat(*arrays))
-    draws = []
-    for _ in range(n_boot):
-        idx = rng.integers(0, n, n)
-        draws.append(stat(*(a[idx] for a in arrays)))
-    lo, hi = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2])
-    return est, float(lo), float(hi)
+    (the same rows of every array) with replacement: a thin wrapper of
+    :func:`reclib.metrics.intervals.bootstrap` (kept for the chapters that
+    call it; new code calls that). Returns ``(estimate, low, high)``."""
+    return bootstrap(stat, *arrays, n_boot=n_boot, level=level, seed=seed)
 
 
 __all__ = ["approval_rate_gap", "approval_rates", "auc", "bootstrap_interval", "brier",

@@ -32,11 +32,19 @@ from reclib.protocol import Reason, ReasonGenerator
 from reclib.reasons.options import check_decoding
 from reclib.reasons.templates import fit_evidence
 
-__all__ = ["BehaviouralReasons", "SocialReasons"]
+__all__ = ["BehaviouralReasons", "SocialReasons", "unit_rows"]
 
 
-def _unit_rows(x):
+def unit_rows(x):
+    """The rows of ``x`` scaled to unit length (a zero row stays zero), so
+    that ``unit_rows(a) @ unit_rows(b).T`` (or, row by row,
+    ``(unit_rows(a) * unit_rows(b)).sum(1)``) is the cosine similarity.
+    The one row-cosine helper of reclib (the reason kinds and their grading
+    in :mod:`reclib.evaluation.decision` use it)."""
     x = np.asarray(x, dtype=float)
+    if x.ndim != 2:
+        raise ValueError(f"unit_rows needs a 2-D array (one row per vector), got shape "
+                         f"{x.shape}")
     return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
 
 
@@ -87,7 +95,7 @@ class BehaviouralReasons(ReasonGenerator):
             vectors = fit_evidence(train, items=self.items_ if self.items_ is not None
                                    else self.n_items_, users=self.n_users_,
                                    aspects=self.aspects_).item_sentiment
-        self.unit_ = _unit_rows(vectors)
+        self.unit_ = unit_rows(vectors)
         rows = train[["user_id", "item_id", "rating"]]
         self.history_ = {int(u): (g["item_id"].to_numpy(np.int64), g["rating"].to_numpy(float))
                          for u, g in rows.groupby("user_id")}
@@ -176,7 +184,7 @@ class SocialReasons(ReasonGenerator):
     def _fit(self, train):
         ev = fit_evidence(train, items=self.n_items_, users=self.n_users_,
                           aspects=self.aspects_, prior_strength=self.prior_strength)
-        self.taste_ = _unit_rows(ev.user_pref)
+        self.taste_ = unit_rows(ev.user_pref)
         rows = train[["user_id", "item_id", "rating"]]
         self.raters_ = {int(i): (g["user_id"].to_numpy(np.int64), g["rating"].to_numpy(float))
                         for i, g in rows.groupby("item_id")}

@@ -269,7 +269,9 @@ def test_bad_arguments(table, kwargs, match):
 # --- scaling -----------------------------------------------------------------
 
 def test_item_features(world):
-    f = item_features(world.items)
+    # the default never reads ShopSim's popularity (the simulator's exposure parameter)
+    assert list(item_features(world.items).columns) == ["log_price"]
+    f = item_features(world.items, log=("price", "popularity"))
     assert list(f.columns) == ["log_price", "log_popularity"]
     assert list(f.index) == list(world.items["item_id"])
     np.testing.assert_allclose(f["log_price"], np.log(world.items["price"]), rtol=1e-6)

@@ -131,12 +131,24 @@ def test_user_bootstrap(pairs):
         dc.user_bootstrap({"none": a, "half": a[a.user_id < 50]})
     with pytest.raises(ValueError, match="non-empty dict"):
         dc.user_bootstrap({})
+    with pytest.raises(ValueError, match="n_boot"):
+        dc.user_bootstrap({"none": a}, n_boot=5)
 
 
 def test_bad_input(pairs):
     w, users, items = pairs
     with pytest.raises(TypeError, match="known truth"):
         dc.simulate_decisions(object(), users, items)
+    with pytest.raises(TypeError, match="without 'user_weights'"):
+        dc.grade_behavioural(type("NoWeights", (), {"utility": len, "item_aspect_set": len,
+                                                    "item_aspects": w.item_aspects})(),
+                             None, None)
+
+    class FewAspects:
+        user_weights, utility, item_aspect_set = w.user_weights, w.utility, w.item_aspect_set
+        item_aspects = w.item_aspects[:, :3]
+    with pytest.raises(ValueError, match="aspects"):
+        dc.simulate_decisions(FewAspects(), users, items)
     with pytest.raises(ValueError, match="unknown item id"):
         dc.simulate_decisions(w, [0], [w.n_items])
     with pytest.raises(ValueError, match="empty input"):

@@ -146,7 +146,7 @@ def test_evaluate_reasons_errors(world, pairs):
     bad.loc[0, "item_id"] = len(world.items)
     with pytest.raises(ValueError, match="unknown item id"):
         evaluate_reasons(bad, world=world, aspects=ASPECTS, texts=texts)
-    with pytest.raises(ValueError, match="simulator"):
+    with pytest.raises(TypeError, match="simulator with a known truth"):
         evaluate_reasons(pairs, texts, world=object(), aspects=ASPECTS)
     with pytest.raises(ValueError, match="truth does not match"):
         evaluate_reasons(pairs, world=world, aspects=ASPECTS, texts=texts, truth=ground_truth(world, pairs.head(3)))

@@ -6,7 +6,7 @@ import pytest
 from reclib.checks import NotFittedError
 from reclib.data.splits import random_split
 from reclib.protocol import Reason
-from reclib.reasons.kinds import BehaviouralReasons, SocialReasons
+from reclib.reasons.kinds import BehaviouralReasons, SocialReasons, unit_rows
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +100,16 @@ def test_bad_input(setup):
     beh = BehaviouralReasons().fit(lonely, items=w.items, users=w.users)
     with pytest.raises(ValueError, match="no training items"):
         beh.evidence([0], [1])
+
+
+def test_unit_rows_give_cosines():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(20, 5)), rng.normal(size=(20, 5))
+    a[3] = 0.0                                   # a zero row stays zero (cosine 0)
+    cos = (unit_rows(a) * unit_rows(b)).sum(1)
+    direct = [x @ y / (np.linalg.norm(x) * np.linalg.norm(y)) if x.any() else 0.0
+              for x, y in zip(a, b)]
+    np.testing.assert_allclose(cos, direct, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(unit_rows(b), axis=1), 1.0)
+    with pytest.raises(ValueError, match="2-D"):
+        unit_rows(np.ones(3))
