@@ -12,6 +12,19 @@ from __future__ import annotations
 import numpy as np
 
 
+def validation_arrays(validation, columns, scale, n_users, n_items):
+    """``([user ids, item ids], ratings)`` of a validation ratings table, checked like
+    the training table, in the form ``keras.Model.fit(validation_data=...)`` takes;
+    None for None."""
+    from reclib.checks import check_pairs, check_ratings
+
+    if validation is None:
+        return None
+    check_ratings(validation, columns, scale=scale, name="validation ratings")
+    vu, vi = check_pairs(validation["user_id"], validation["item_id"], n_users, n_items)
+    return ([vu.astype("int32"), vi.astype("int32")], validation["rating"].to_numpy("float32"))
+
+
 def run_seed(seed):
     """``seed``, or for ``seed=None`` a fresh one from the operating system
     (never drawn from NumPy's or Python's global generators, which Keras

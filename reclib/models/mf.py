@@ -25,10 +25,9 @@ import reclib  # noqa: F401  (sets the Keras backend)
 import keras
 from keras import layers, ops
 
-from reclib.checks import (check_choice, check_int, check_non_negative, check_pairs,
-                           check_positive, check_ratings, check_scale, check_seed,
-                           check_fitted)
-from reclib.models._fit import epoch_order, fit_shuffled, run_seed
+from reclib.checks import (check_choice, check_fitted, check_int, check_non_negative,
+                           check_positive, check_scale, check_seed)
+from reclib.models._fit import epoch_order, fit_shuffled, run_seed, validation_arrays
 # The NumPy reference implementations (SGD and ALS) that chapter 4 derives.
 from reclib.models.mf_numpy import (MFParams, als_fit, mf_gradients, mf_loss,  # noqa: F401
                                     numerical_gradient, sgd_fit)
@@ -263,13 +262,8 @@ class MF(Recommender):
         """Train on ``train``; ``validation`` (a ratings table, checked like
         ``train``) is scored after every epoch; ``callbacks`` go to
         ``keras.Model.fit`` (Adam only)."""
-        val = None
-        if validation is not None:
-            check_ratings(validation, self.columns, scale=self.scale_, name="validation ratings")
-            vu, vi = check_pairs(validation["user_id"], validation["item_id"],
-                                 self.n_users_, self.n_items_)
-            val = ([vu.astype("int32"), vi.astype("int32")],
-                   validation["rating"].to_numpy("float32"))
+        val = validation_arrays(validation, self.columns, self.scale_, self.n_users_,
+                                self.n_items_)
         self.mean_ = float(train["rating"].mean())
         seed = run_seed(self.seed)
         if self.solver == "als":

@@ -16,6 +16,9 @@ reviews, never from a simulator).
   ("shoppers whose tastes match yours") reasons, with the evidence they cite;
 * :mod:`~reclib.reasons.llm`, :mod:`~reclib.reasons.pepler`: a pretrained language model,
   prompted or fine-tuned (PEPLER-style), writes the reason;
+* :mod:`~reclib.reasons.aspect_mf`: ``AspectMF``, matrix factorization plus an aspect term from
+  the template evidence, whose per-aspect contributions explain each score (its own reasons,
+  a counterfactual check);
 * :mod:`~reclib.reasons.risk_report`: adverse-action-style credit reports (principal
   reasons with their direction) and their guard;
 * :mod:`~reclib.reasons.study_plan`: study-plan reasons whose every claim cites the
