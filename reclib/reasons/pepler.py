@@ -240,6 +240,7 @@ class PeplerReasons(LanguageModelReasons):
         run("prompt", self.prompt_steps, 10 * self.learning_rate)
         enable_lora(self.lm_.backbone, self.lora_rank, self.lora_layers)
         run("lora", self.lora_steps, self.learning_rate)
+        self.model_.train_function = None  # the traced training step is not needed again
 
     def _cache_entry(self, rows):
         from reclib.llm.smollm import cache_dir

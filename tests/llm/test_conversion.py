@@ -13,7 +13,7 @@ import pytest
 
 from reclib.llm import gguf as G
 from reclib.llm import reference as ref
-from reclib.llm.causal_lm import causal_lm, generate_ids
+from reclib.llm.causal_lm import bucket, causal_lm, generate_ids
 from reclib.llm.perplexity import perplexity, token_log_likelihoods, unigram_perplexity
 from reclib.llm.smollm import build_backbone, load_gguf_weights, load_smollm2
 
@@ -159,6 +159,26 @@ def test_greedy_generation_is_deterministic(lm):
         generate_ids(model, [prompt], max_new_tokens=0)
     with pytest.raises(ValueError, match="logit_bias has 2 rows for 1 prompts"):
         generate_ids(model, [prompt], logit_bias=np.zeros((2, 49152)))
+
+
+def test_one_trace_serves_every_width_and_batch(lm):
+    """The generation loop is traced once for all prompt widths and batch sizes, and
+    gives the tokens the untraced (eager) loop gives."""
+    tok = lm[0].tokenizer
+    model = causal_lm(lm[0])
+    short = tok.encode(tok.chat([("user", "Name a phone feature.")]))
+    long = tok.encode(tok.chat([("user", "Name one good phone feature. " * 12)]))
+    assert bucket(len(short) + 6, 32) != bucket(len(long) + 6, 32)  # two widths
+    got = generate_ids(model, [short], max_new_tokens=6, stop_ids=(), batch_size=1)
+    got += generate_ids(model, [long, short, long], max_new_tokens=6, stop_ids=(), batch_size=3)
+    traced = model.make_generate_function().traced
+    assert len(traced) == 1
+    assert next(iter(traced.values())).experimental_get_tracing_count() == 1
+    width = bucket(len(long) + 6, 32)
+    ids, mask = np.zeros((1, width), "int32"), np.zeros((1, width), bool)
+    ids[0, :len(long)], mask[0, :len(long)] = long, True
+    eager = np.asarray(model.generate_step({"token_ids": ids, "padding_mask": mask})["token_ids"])
+    assert got[1] == got[3] == [int(t) for t in eager[0, len(long):len(long) + 6]]
 
 
 def test_wrong_shapes_are_named(gguf_model):
