@@ -360,12 +360,24 @@ def process_memory(spark, proportional=False):
             return int(re.search(r"VmHWM:\s+(\d+)", text).group(1)) / 1024
         except (OSError, AttributeError):
             return p.memory_info().rss / 2 ** 20
+    def total(processes, field):
+        # a Python worker may exit between listing and reading it (Spark starts them
+        # without the fork server and ends idle ones): count only those still there
+        out = 0
+        for p in processes:
+            try:
+                info = p.memory_full_info() if field == "pss" else p.memory_info()
+            except (psutil.NoSuchProcess, psutil.ZombieProcess):
+                continue
+            out += getattr(info, field)
+        return out / 2 ** 20
+
     children = jvm.children(recursive=True)
-    workers = sum(c.memory_info().rss for c in children) / 2 ** 20
     out = {"python": me.memory_info().rss / 2 ** 20, "python_peak": peak(me),
-           "jvm": jvm.memory_info().rss / 2 ** 20, "jvm_peak": peak(jvm), "workers": workers}
+           "jvm": jvm.memory_info().rss / 2 ** 20, "jvm_peak": peak(jvm),
+           "workers": total(children, "rss")}
     if proportional:
-        out["pss"] = sum(p.memory_full_info().pss for p in [me, jvm, *children]) / 2 ** 20
+        out["pss"] = total([me, jvm, *children], "pss")
     return out
 
 
