@@ -11,7 +11,8 @@
 # make lm-reasons - regenerate the language model's reasons that chapter 9 grades (data/lm/)
 # make case-reasons - regenerate the language model's reasons for chapter 10's recommended items (data/lm/case_reasons.csv)
 # make check-html - open every built page in headless Chromium, offline: fails on raw TeX, raw
-#              mermaid, JS errors, broken images/links, network requests (_build/screenshots/)
+#              mermaid, JS errors, broken images/links, network requests, pandas "dtype:" footers and
+#              WARNING:tensorflow lines in what cells print (_build/screenshots/)
 # make student - the student edition: notebooks without solutions + their HTML book (_build/student/)
 # Each target creates .venv from requirements.txt when it is missing or older.
 PYTHON ?= python3

@@ -114,3 +114,19 @@ def test_redirect_page_checks_its_target(tmp_path):
         '<meta http-equiv="Refresh" content="0; url=chapters/preface.html" />')
     result = check_html.check_page(None, tmp_path / "index.html", tmp_path)
     assert result["broken_links"] == ["chapters/preface.html"]
+
+
+def test_dtype_footer_and_tensorflow_warning_are_detected(context, tmp_path):
+    result, fails = check(context, tmp_path,
+                          '<div class="cell_output"><pre>a    1\nb    2\nName: n, dtype: int64</pre>'
+                          '<pre>WARNING:tensorflow:5 out of the last 9 calls triggered tf.function '
+                          'retracing.</pre></div>')
+    assert result["dtype_footers"] == ["Name: n, dtype: int64"] and len(result["tf_warnings"]) == 1
+    assert set(fails) == {"dtype_footers", "tf_warnings"}
+
+
+def test_dtype_in_code_listing_passes(context, tmp_path):
+    result, fails = check(context, tmp_path,
+                          '<div class="highlight"><pre>s.astype(float)  # dtype: float64\n'
+                          'WARNING:tensorflow</pre></div>')
+    assert fails == []

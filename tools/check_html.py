@@ -12,7 +12,10 @@ when, after MathJax has finished typesetting and the page has loaded, it shows
   or a diagram whose text is drawn smaller than 11 px,
 - a JavaScript error (an uncaught exception or a console error),
 - a broken image, or a link to a local file (or an anchor in it) that does not exist,
-- a request to the network (a page that still needs a CDN does not work offline).
+- a request to the network (a page that still needs a CDN does not work offline),
+- noise in what a cell printed or in the prose (issue 14): a pandas ``dtype:`` footer line (a
+  Series displayed as text instead of a table) or a ``WARNING:tensorflow`` line. Code listings
+  (a cell's source, ``literalinclude``) are not searched: code may mention both.
 
 A screenshot of each chapter (every page under ``chapters/``) is saved under
 ``_build/screenshots/``. Without Chromium or Playwright the check says how to install them and
@@ -84,9 +87,39 @@ PAGE_PROBE = r"""
   });
   const links = [];
   document.querySelectorAll("a[href]").forEach((a) => links.push(a.getAttribute("href")));
-  return {rawTex, rawMermaid, diagrams, brokenImages, links};
+  // visible text that is not code: every cell's output, and the prose outside code blocks
+  const visible = [];
+  document.querySelectorAll(".cell_output").forEach((el) => visible.push(el.innerText));
+  const prose = document.createTreeWalker(document.body || document.documentElement,
+                                          NodeFilter.SHOW_TEXT);
+  for (let node = prose.nextNode(); node; node = prose.nextNode()) {
+    let skip = false;
+    for (let p = node.parentElement; p; p = p.parentElement) {
+      if (SKIP.has(p.tagName.toUpperCase()) || (p.classList && (p.classList.contains("highlight")
+          || p.classList.contains("cell_output")))) { skip = true; break; }
+    }
+    if (!skip && node.textContent.trim()) visible.push(node.textContent);
+  }
+  return {rawTex, rawMermaid, diagrams, brokenImages, links, visible};
 }
 """
+
+# A pandas Series' footer as it prints: "dtype: object", "Name: x, dtype: float64",
+# "Length: 9, dtype: int64", "Freq: D, Name: y, dtype: category" (one line of its own).
+DTYPE_FOOTER = re.compile(r"^\s*(?:(?:Freq|Name|Length): [^\n]*?, )*dtype: [\w\[\], :/.-]+?\s*$",
+                          re.MULTILINE)
+TF_WARNING = re.compile(r"^.*WARNING:tensorflow.*$", re.MULTILINE)
+
+
+def noise_lines(texts):
+    """The lines of ``texts`` (a page's visible, non-code text) that are noise:
+    ``(dtype_footers, tensorflow_warnings)``, each a list of lines (stripped, cut at 120 chars)."""
+    dtype, tf = [], []
+    for text in texts:
+        dtype += [m.group(0).strip()[:120] for m in DTYPE_FOOTER.finditer(text)]
+        tf += [m.group(0).strip()[:120] for m in TF_WARNING.finditer(text)]
+    return dtype, tf
+
 
 # Runs in the document of an <object>'s SVG: is there a drawing, and how big is its text?
 SVG_PROBE = r"""
@@ -169,7 +202,7 @@ def check_page(context, path, build, screenshot=None, timeout_ms=60000):
     if refresh:  # a redirect page (the book's index.html): its target must exist
         return {"page": str(path.relative_to(build)), "raw_tex": 0, "raw_tex_examples": [],
                 "raw_mermaid": 0, "raw_mermaid_examples": [], "diagrams": [], "small_diagram_text": [],
-                "js_errors": [],
+                "js_errors": [], "dtype_footers": [], "tf_warnings": [],
                 "broken_images": [], "broken_links": broken_links(path, [refresh.group(1).strip()], build),
                 "blocked_requests": 0, "blocked_examples": [], "seconds": 0.0}
     page = context.new_page()
@@ -231,12 +264,13 @@ def check_page(context, path, build, screenshot=None, timeout_ms=60000):
             page.screenshot(path=str(screenshot), full_page=True)
     finally:
         page.close()
+    dtype_footers, tf_warnings = noise_lines(probe["visible"])
     return {
         "page": str(path.relative_to(build)),
         "raw_tex": len(probe["rawTex"]), "raw_tex_examples": probe["rawTex"][:3],
         "raw_mermaid": len(probe["rawMermaid"]), "raw_mermaid_examples": probe["rawMermaid"][:2],
         "diagrams": probe["diagrams"], "small_diagram_text": small,
-        "js_errors": js_errors,
+        "js_errors": js_errors, "dtype_footers": dtype_footers, "tf_warnings": tf_warnings,
         "broken_images": probe["brokenImages"] + sorted(set(missing)),
         "broken_links": broken_links(path, probe["links"], build),
         "blocked_requests": len(blocked), "blocked_examples": sorted(set(blocked))[:3],
@@ -247,7 +281,8 @@ def check_page(context, path, build, screenshot=None, timeout_ms=60000):
 def failures(result):
     """The names of the checks a page's result fails."""
     return [k for k in ("raw_tex", "raw_mermaid", "small_diagram_text", "js_errors", "broken_images",
-                        "broken_links", "blocked_requests") if result[k]]
+                        "broken_links", "blocked_requests", "dtype_footers", "tf_warnings")
+            if result.get(k)]
 
 
 def is_chapter(rel):
@@ -304,13 +339,15 @@ def main(argv=None):
         r["allowed_js_errors"] = [e for e in r["js_errors"] if any(a.search(e) for a in allowed)]
         r["js_errors"] = [e for e in r["js_errors"] if e not in r["allowed_js_errors"]]
     bad = 0
-    print(f"{'page':44s} {'tex':>4s} {'mmd':>4s} {'js':>3s} {'img':>3s} {'link':>4s} {'net':>4s}  diagrams")
+    print(f"{'page':44s} {'tex':>4s} {'mmd':>4s} {'js':>3s} {'img':>3s} {'link':>4s} {'net':>4s} "
+          f"{'dty':>3s} {'tfw':>3s}  diagrams")
     for r in results:
         fails = failures(r)
         bad += bool(fails)
         diag = " ".join(f"{d['width']}x{d['height']}@{d['font_px']}px" for d in r["diagrams"])
         print(f"{r['page'][:44]:44s} {r['raw_tex']:4d} {r['raw_mermaid']:4d} {len(r['js_errors']):3d} "
-              f"{len(r['broken_images']):3d} {len(r['broken_links']):4d} {r['blocked_requests']:4d}  {diag}")
+              f"{len(r['broken_images']):3d} {len(r['broken_links']):4d} {r['blocked_requests']:4d} "
+              f"{len(r['dtype_footers']):3d} {len(r['tf_warnings']):3d}  {diag}")
         for k in fails:
             detail = {"raw_tex": r["raw_tex_examples"], "raw_mermaid": r["raw_mermaid_examples"],
                       "blocked_requests": r["blocked_examples"]}.get(k, r[k])

@@ -9,7 +9,38 @@ across epochs), so there is no per-epoch Python work either.
 """
 from __future__ import annotations
 
+import contextlib
+import logging
+
 import numpy as np
+
+RETRACING_MESSAGE = "triggered tf.function retracing"
+
+
+class _NoRetracingWarning(logging.Filter):
+    def filter(self, record):
+        return RETRACING_MESSAGE not in record.getMessage()
+
+
+@contextlib.contextmanager
+def new_model_traces():
+    """Inside the block, TensorFlow's "triggered tf.function retracing" warning is dropped.
+
+    For the ``fit`` of a model: each Keras model traces its own train and test functions on
+    their first calls, and TensorFlow counts traces per Python function *code*, which every
+    Keras model shares. A notebook that builds and fits several models in a row (one per
+    world size, one per setting) gets the warning although no model traces a function twice
+    for a new shape. Only that one message of the ``tensorflow`` logger is dropped, only
+    during the block; every other message still shows, and so does the warning anywhere else
+    (a ``predict`` called at growing shapes, say).
+    """
+    logger = logging.getLogger("tensorflow")
+    quiet = _NoRetracingWarning()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
 
 
 def validation_arrays(validation, columns, scale, n_users, n_items):
@@ -46,9 +77,11 @@ def epoch_order(n, batch_size, epochs, seed):
 
 def fit_shuffled(model, x, y, *, epochs, batch_size, seed, sample_weight=None, **fit_kwargs):
     """``model.fit`` on ``x`` (an array or a list of arrays), ``y`` and
-    ``sample_weight``, shuffled by :func:`epoch_order`. Returns the History."""
+    ``sample_weight``, shuffled by :func:`epoch_order`. Returns the History.
+    (TensorFlow's retracing warning is off during the fit: :func:`new_model_traces`.)"""
     order, batch_size, steps = epoch_order(len(y), batch_size, epochs, seed)
     xs = [a[order] for a in x] if isinstance(x, (list, tuple)) else x[order]
     weight = None if sample_weight is None else sample_weight[order]
-    return model.fit(xs, y[order], sample_weight=weight, batch_size=batch_size, epochs=epochs,
-                     steps_per_epoch=steps, shuffle=False, **fit_kwargs)
+    with new_model_traces():
+        return model.fit(xs, y[order], sample_weight=weight, batch_size=batch_size,
+                         epochs=epochs, steps_per_epoch=steps, shuffle=False, **fit_kwargs)

@@ -3,9 +3,14 @@
 Every strategy drives a ``step_fn``: a function that takes the token ids so far,
 an integer array of shape ``(batch, t)`` starting with ``<bos>``, and returns
 the logits of the next token, shape ``(batch, vocab)``. Any Keras model fits
-behind it, e.g. ``lambda toks: model.predict_on_batch([users, items, toks])[:, -1]``
-(``keras.ops.convert_to_numpy`` is applied to what it returns). The
-strategies themselves are plain NumPy: they only look at the logits.
+behind it, called directly, e.g.
+``lambda toks: model([users, items, toks.astype("int32")], training=False)[:, -1]``
+(``keras.ops.convert_to_numpy`` is applied to what it returns). Call the model,
+not ``model.predict`` or ``model.predict_on_batch``: the width ``t`` grows by one
+at every step, and ``predict`` traces a new ``tf.function`` graph for each new
+input shape (TensorFlow's "triggered tf.function retracing" warning), while a
+direct call runs eagerly and traces nothing. The strategies themselves are
+plain NumPy: they only look at the logits.
 
 All strategies return the generated ids *without* ``<bos>`` (and without the
 prefix), cut before the first ``<eos>``; at most ``max_len`` tokens each.

@@ -25,6 +25,7 @@ import reclib  # noqa: F401  (sets the Keras backend)
 import keras
 
 from reclib.checks import check_int, check_seed
+from reclib.models._fit import new_model_traces
 
 #: Inputs and targets of a batch, in the order the networks take them.
 INPUTS = ("u", "i", "a", "s", "tok_in")
@@ -73,11 +74,13 @@ def fit_net(net, data, epochs, batch_size, seed, validation=None, callbacks=None
     kind). The rows of every epoch are laid out up front and ``fit`` reads
     them as one stream (``steps_per_epoch`` keeps its iterator across
     epochs): no Python work per batch, and ``fit``'s own ``shuffle`` (which
-    draws from the global random state) is off."""
+    draws from the global random state) is off, and so is TensorFlow's
+    retracing warning (:func:`reclib.models._fit.new_model_traces`)."""
     rows, steps = epoch_rows(len(data["u"]), batch_size, epochs, seed)
     x, y = _split(data, rows)
     val = None if validation is None else _split(validation)
-    history = net.fit(x, y, batch_size=batch_size, epochs=epochs, steps_per_epoch=steps,
-                      validation_data=val, validation_batch_size=batch_size,
-                      callbacks=callbacks, shuffle=False, verbose=0)
+    with new_model_traces():
+        history = net.fit(x, y, batch_size=batch_size, epochs=epochs, steps_per_epoch=steps,
+                          validation_data=val, validation_batch_size=batch_size,
+                          callbacks=callbacks, shuffle=False, verbose=0)
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
