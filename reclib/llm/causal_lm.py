@@ -17,6 +17,8 @@ import keras_hub
 import numpy as np
 from keras import ops
 
+from reclib.llm.memory import release
+
 NEG_INF = -1e9
 
 
@@ -195,6 +197,7 @@ def generate_ids(model, prompts, *, max_new_tokens=32, stop_ids=(), logit_bias=N
                     break
                 new.append(int(t))
             out.append(new)
+    release()  # the caches and activations of the loop: back to the system (reclib.llm.memory)
     return out
 
 

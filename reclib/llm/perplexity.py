@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 from keras import ops
 
+from reclib.llm.memory import release
+
 
 def _check_texts(texts):
     texts = list(texts)
@@ -37,6 +39,7 @@ def token_log_likelihoods(lm, texts, *, batch_size=16):
         log_probs = np.asarray(picked - ops.logsumexp(logits, axis=-1), dtype=np.float64)
         for r, s in enumerate(chunk):
             out.append(log_probs[r, :len(s) - 1])
+    release()  # the activations of every width: back to the system (reclib.llm.memory)
     return out
 
 

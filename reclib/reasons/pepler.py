@@ -28,6 +28,7 @@ from keras import ops
 
 from reclib.checks import check_bool, check_int, check_number, check_seed
 from reclib.llm.causal_lm import causal_lm, embed_tokens, generate_ids
+from reclib.llm.memory import release
 from reclib.reasons.llm import LanguageModelReasons, clean_reason, resolve_grounding
 
 N_SOFT = 2  # one user vector, one item vector
@@ -210,6 +211,7 @@ class PeplerReasons(LanguageModelReasons):
         else:
             start = time.perf_counter()
             self._train(x, targets, weights)
+            release()  # the training steps' activations and gradients (reclib.llm.memory)
             self.train_seconds_ = time.perf_counter() - start
             self.from_cache_ = False
             if entry is not None:
