@@ -20,6 +20,21 @@ from keras import ops
 from reclib.llm.memory import release
 
 NEG_INF = -1e9
+#: how many stop ids one traced generation loop takes (unused slots hold -1)
+STOP_SLOTS = 8
+
+
+def stop_slots(stop_ids):
+    """``stop_ids`` (None or up to :data:`STOP_SLOTS` token ids) as the fixed-length
+    int32 array the traced generation loop takes, unused slots -1 (no token)."""
+    stop = [] if stop_ids is None else [int(t) for t in stop_ids]
+    if len(stop) > STOP_SLOTS:
+        raise ValueError(f"at most {STOP_SLOTS} stop ids, got {len(stop)}")
+    if any(t < 0 for t in stop):
+        raise ValueError(f"stop ids must be token ids (>= 0), got {stop}")
+    slots = np.full(STOP_SLOTS, -1, "int32")
+    slots[:len(stop)] = stop
+    return slots
 
 
 def embed_tokens(backbone, token_ids, soft_prompt=None, start=0):
@@ -28,12 +43,15 @@ def embed_tokens(backbone, token_ids, soft_prompt=None, start=0):
     x = backbone.token_embedding(token_ids)
     if soft_prompt is None:
         return x
-    p = ops.shape(soft_prompt)[1]
+    p = ops.shape(soft_prompt)[1]  # may be 0: no soft prompt, the same traced graph
     length = ops.shape(token_ids)[1]
     positions = ops.arange(length) + start
     take_soft = ops.expand_dims(ops.expand_dims(positions < p, 0), -1)
-    index = ops.clip(positions, 0, p - 1)
-    soft = ops.take(ops.cast(soft_prompt, x.dtype), index, axis=1)
+    # one zero vector after the soft prompt, so that the gather below has a row to
+    # read even when p is 0 (rows at positions >= p are read but not taken)
+    soft_prompt = ops.cast(soft_prompt, x.dtype)
+    padded = ops.concatenate([soft_prompt, ops.zeros_like(x[:, :1])], axis=1)
+    soft = ops.take(padded, ops.clip(positions, 0, p), axis=1)
     return ops.where(take_soft, soft, x)
 
 
@@ -42,22 +60,27 @@ class ReasonCausalLM(keras_hub.models.Llama3CausalLM):
     """A Llama causal LM whose generation takes a logit bias and a soft prompt."""
 
     def call_with_cache(self, token_ids, cache, cache_update_index, soft_prompt=None):
+        """One pass of ``token_ids`` through the blocks, reading and updating
+        ``cache``: a tuple with one (batch, 2, width, kv heads, head dim) tensor
+        per block. keras-hub keeps one stacked tensor for all blocks, which
+        each step slices per block and stacks again: two extra copies of the
+        whole cache per token (hundreds of MB at batch 16 and a few hundred
+        positions); a tuple is updated block by block."""
         x = embed_tokens(self.backbone, token_ids, soft_prompt, cache_update_index)
         updated = []
-        for i in range(self.backbone.num_layers):
-            x, next_cache = self.backbone.transformer_layers[i](
-                x, self_attention_cache=cache[:, i, ...],
-                self_attention_cache_update_index=cache_update_index)
+        for layer, layer_cache in zip(self.backbone.transformer_layers, cache):
+            x, next_cache = layer(x, self_attention_cache=layer_cache,
+                                  self_attention_cache_update_index=cache_update_index)
             updated.append(next_cache)
         hidden = self.backbone.layer_norm(x)
         logits = self.backbone.token_embedding(hidden, reverse=True)
-        return logits, hidden, ops.stack(updated, axis=1)
+        return logits, hidden, tuple(updated)
 
     def _build_cache(self, token_ids, soft_prompt=None):
         b = self.backbone
-        shape = [ops.shape(token_ids)[0], b.num_layers, 2, ops.shape(token_ids)[1],
+        shape = [ops.shape(token_ids)[0], 2, ops.shape(token_ids)[1],
                  b.num_key_value_heads, b.hidden_dim // b.num_query_heads]
-        cache = ops.zeros(shape, dtype=self.compute_dtype)
+        cache = tuple(ops.zeros(shape, dtype=self.compute_dtype) for _ in range(b.num_layers))
         _, hidden, cache = self.call_with_cache(token_ids, cache, 0, soft_prompt)
         return hidden, cache
 
@@ -86,13 +109,16 @@ class ReasonCausalLM(keras_hub.models.Llama3CausalLM):
         """The generation loop, traced once for every batch size and prompt width.
 
         keras-hub wraps ``generate_step`` in a ``tf.function`` that traces the
-        whole 30-layer loop again for each new input shape: on this machine
-        20-60 s and about 100 MB that stay allocated per shape, and TensorFlow's
-        "triggered tf.function retracing" warning on stdout. Here (TensorFlow
-        backend) the loop is traced with the batch and width dimensions left
-        unknown, once per set of input entries and stop ids; the numbers are
-        the same (measured: identical greedy tokens at five shapes). Other
-        backends keep keras-hub's function.
+        whole 30-layer loop again for each new input shape and each set of
+        stop ids: on this machine 15-60 s, a transient of up to 1 GB and 100-250 MB
+        that stay allocated per trace, and TensorFlow's "triggered tf.function
+        retracing" warning on stdout. Here (TensorFlow backend) the loop is
+        traced with the batch and width dimensions left unknown and the stop ids
+        passed as a tensor of ``STOP_SLOTS`` ids (unused slots -1, which no token
+        has), so one trace serves every shape and every stop set; it is traced
+        again only for another set of input entries (:func:`generate_ids` always
+        passes the same ones). The numbers are the same (measured: identical
+        greedy tokens at five shapes). Other backends keep keras-hub's function.
         """
         if self.generate_function is not None:
             return self.generate_function
@@ -102,19 +128,23 @@ class ReasonCausalLM(keras_hub.models.Llama3CausalLM):
 
         traced = {}
 
+        def step(inputs, stop_slots):
+            stop = [stop_slots[i] for i in range(STOP_SLOTS)]
+            return self.generate_step(inputs, stop_token_ids=stop)
+
         def generate_function(inputs, stop_token_ids=None):
-            stop = None if stop_token_ids is None else tuple(int(t) for t in stop_token_ids)
-            key = (tuple(sorted(inputs)), stop)
+            slots = stop_slots(stop_token_ids)
+            key = tuple(sorted(inputs))
             if key not in traced:
                 spec = {name: tf.TensorSpec([None] * np.ndim(value),
                                             tf.as_dtype(np.asarray(value).dtype))
                         for name, value in inputs.items()}
                 traced[key] = tf.function(
-                    lambda x: self.generate_step(x, stop_token_ids=stop),
-                    input_signature=[spec], jit_compile=getattr(self, "jit_compile", False))
-            return traced[key](inputs)
+                    step, input_signature=[spec, tf.TensorSpec([STOP_SLOTS], tf.int32)],
+                    jit_compile=getattr(self, "jit_compile", False))
+            return traced[key](inputs, slots)
 
-        generate_function.traced = traced  # {(entries, stop ids): tf.function}, for the tests
+        generate_function.traced = traced  # {input entries: tf.function}, for the tests
         self.generate_function = generate_function
         return generate_function
 
@@ -154,7 +184,9 @@ def generate_ids(model, prompts, *, max_new_tokens=32, stop_ids=(), logit_bias=N
 
     Prompts are right-padded to a shared, bucketed length and run in batches
     of ``batch_size``; ``logit_bias`` is (n, vocabulary) or None and
-    ``soft_prompt`` (n, P, hidden) or None. Returns, per prompt, the new token
+    ``soft_prompt`` (n, P, hidden) or None. Every call passes both entries (a
+    zero bias, a soft prompt of length 0 when they are None), so one traced
+    loop serves every caller of a model. Returns, per prompt, the new token
     ids up to (not including) the first stop id.
     """
     if not prompts or any(len(p) == 0 for p in prompts):
@@ -166,7 +198,13 @@ def generate_ids(model, prompts, *, max_new_tokens=32, stop_ids=(), logit_bias=N
     for name, extra in (("logit_bias", logit_bias), ("soft_prompt", soft_prompt)):
         if extra is not None and len(extra) != n:
             raise ValueError(f"{name} has {len(extra)} rows for {n} prompts")
+    stop_slots(stop_ids)  # at most STOP_SLOTS token ids: checked before any work
     stop = set(int(s) for s in stop_ids)
+    backbone = model.backbone
+    if logit_bias is None:
+        logit_bias = np.zeros((n, backbone.vocabulary_size), "float32")
+    if soft_prompt is None:
+        soft_prompt = np.zeros((n, 0, backbone.hidden_dim), "float32")
     # keras-hub's sampler stops when every row holds a stop id beyond its prompt, so the
     # padding (overwritten as tokens are generated) must not be a stop id
     pad_id = min(set(range(len(stop) + 1)) - stop)
@@ -184,9 +222,8 @@ def generate_ids(model, prompts, *, max_new_tokens=32, stop_ids=(), logit_bias=N
             ids[r], mask[r] = ids[0], mask[0]
         inputs = {"token_ids": ids, "padding_mask": mask}
         for key, extra in (("logit_bias", logit_bias), ("soft_prompt", soft_prompt)):
-            if extra is not None:
-                part = np.asarray(extra[start:start + rows], "float32")
-                inputs[key] = np.concatenate([part, np.repeat(part[:1], batch_size - rows, 0)])
+            part = np.asarray(extra[start:start + rows], "float32")
+            inputs[key] = np.concatenate([part, np.repeat(part[:1], batch_size - rows, 0)])
         result = model.generate(inputs, stop_token_ids=tuple(sorted(stop)) or None,
                                 strip_prompt=False)
         tokens = np.asarray(result["token_ids"])

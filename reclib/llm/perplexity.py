@@ -18,13 +18,17 @@ def token_log_likelihoods(lm, texts, *, batch_size=16):
     """Per text, the log-probability (nats) of each of its tokens under ``lm``
     (a :class:`reclib.llm.smollm.LoadedLM`), each token given the ones before
     it; the first token is predicted from ``<|endoftext|>``, the document
-    separator the model was trained with."""
+    separator the model was trained with. Texts are batched in order of
+    length (each batch is as wide as its longest text, so this wastes less
+    on padding); the result is in the order of ``texts``."""
     texts = _check_texts(texts)
     tok = lm.tokenizer
     seqs = [[0] + tok.encode(t) for t in texts]
-    out = []
+    order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+    out = [None] * len(seqs)
     for start in range(0, len(seqs), batch_size):
-        chunk = seqs[start:start + batch_size]
+        rows = order[start:start + batch_size]
+        chunk = [seqs[i] for i in rows]
         width = max(len(s) for s in chunk)
         ids = np.zeros((len(chunk), width), "int32")
         mask = np.zeros((len(chunk), width), "int32")
@@ -37,8 +41,8 @@ def token_log_likelihoods(lm, texts, *, batch_size=16):
         targets = np.concatenate([ids[:, 1:], np.zeros((len(chunk), 1), "int32")], axis=1)
         picked = ops.take_along_axis(logits, ops.expand_dims(targets, -1), axis=-1)[..., 0]
         log_probs = np.asarray(picked - ops.logsumexp(logits, axis=-1), dtype=np.float64)
-        for r, s in enumerate(chunk):
-            out.append(log_probs[r, :len(s) - 1])
+        for r, (i, s) in enumerate(zip(rows, chunk)):
+            out[i] = log_probs[r, :len(s) - 1]
     release()  # the activations of every width: back to the system (reclib.llm.memory)
     return out
 

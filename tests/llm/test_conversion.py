@@ -131,9 +131,11 @@ def test_perplexity_far_below_a_unigram_model(lm, world_150x60):
 def test_token_log_likelihoods_match_a_float64_softmax(lm):
     """The float32 logsumexp path gives each token's log-probability as a
     float64 log-softmax of the same logits does, for texts of different lengths
-    in one batch (the padding must not leak into the shorter one)."""
+    in one batch (the padding must not leak into the shorter one), in the
+    order of the texts although the batch is built shortest first."""
     model, tok = lm[0], lm[0].tokenizer
     texts = PROMPTS[:2]
+    assert len(tok.encode(texts[0])) > len(tok.encode(texts[1]))
     got = token_log_likelihoods(model, texts)
     for text, row in zip(texts, got):
         ids = [0] + tok.encode(text)
@@ -159,6 +161,10 @@ def test_greedy_generation_is_deterministic(lm):
         generate_ids(model, [prompt], max_new_tokens=0)
     with pytest.raises(ValueError, match="logit_bias has 2 rows for 1 prompts"):
         generate_ids(model, [prompt], logit_bias=np.zeros((2, 49152)))
+    with pytest.raises(ValueError, match="at most 8 stop ids"):
+        generate_ids(model, [prompt], stop_ids=range(9))
+    with pytest.raises(ValueError, match="stop ids must be token ids"):
+        generate_ids(model, [prompt], stop_ids=(-1,))
 
 
 def test_one_trace_serves_every_width_and_batch(lm):
@@ -171,14 +177,33 @@ def test_one_trace_serves_every_width_and_batch(lm):
     assert bucket(len(short) + 6, 32) != bucket(len(long) + 6, 32)  # two widths
     got = generate_ids(model, [short], max_new_tokens=6, stop_ids=(), batch_size=1)
     got += generate_ids(model, [long, short, long], max_new_tokens=6, stop_ids=(), batch_size=3)
-    # (other tests may have traced the loop for other stop ids: one entry each)
-    loop = model.make_generate_function().traced[(("padding_mask", "token_ids"), None)]
-    assert loop.experimental_get_tracing_count() == 1
+    # other stop ids, a logit bias and a soft prompt: still the same traced loop
+    soft = np.zeros((1, 2, lm[0].backbone.hidden_dim), "float32")
+    generate_ids(model, [short], max_new_tokens=6, stop_ids=(tok.eos_id, 2), soft_prompt=soft,
+                 logit_bias=np.zeros((1, lm[0].backbone.vocabulary_size)), batch_size=1)
+    traced = model.make_generate_function().traced
+    assert list(traced) == [("logit_bias", "padding_mask", "soft_prompt", "token_ids")]
+    assert traced[next(iter(traced))].experimental_get_tracing_count() == 1
     width = bucket(len(long) + 6, 32)
     ids, mask = np.zeros((1, width), "int32"), np.zeros((1, width), bool)
     ids[0, :len(long)], mask[0, :len(long)] = long, True
     eager = np.asarray(model.generate_step({"token_ids": ids, "padding_mask": mask})["token_ids"])
     assert got[1] == got[3] == [int(t) for t in eager[0, len(long):len(long) + 6]]
+
+
+def test_cached_decoding_equals_full_recomputation(lm):
+    """Each token of cached greedy decoding (per-block cache tensors, a soft prompt of
+    length 0 and a zero bias passed through) is the argmax of the full, uncached
+    forward pass over the sequence so far; with a soft prompt the first positions'
+    embeddings are replaced and the tokens change."""
+    model = causal_lm(lm[0])
+    tok = lm[0].tokenizer
+    ids = tok.encode(tok.chat([("user", "Describe a good pair of shoes.")]))
+    cached = generate_ids(model, [ids], max_new_tokens=6, batch_size=2)[0]
+    logits = keras_logits(model, ids + cached)
+    assert logits[len(ids) - 1:-1].argmax(-1).tolist() == cached
+    soft = np.random.default_rng(0).normal(0, 1.0, (1, 3, lm[0].backbone.hidden_dim))
+    assert generate_ids(model, [ids], max_new_tokens=6, soft_prompt=soft, batch_size=2)[0] != cached
 
 
 def test_wrong_shapes_are_named(gguf_model):
