@@ -13,7 +13,15 @@ Three functions do the work of chapter 9's head-to-head table:
   (:func:`reclib.reasons.guard.guard_reasons`) and returns one table with
   their sizes and training times;
 * :func:`compare_rows` turns two rows of that table into a per-column
-  verdict ("which one is better, or is the difference within the noise?").
+  verdict ("which one is better, or is the difference within the noise?");
+* :func:`regrade` grades the texts :func:`head_to_head` returned again, with
+  another reader, without generating them again.
+
+The truth columns depend on a *reader* that turns a reason into the
+``(aspect, sentiment)`` pairs it states: by default the rule-based
+:func:`~reclib.data.aspects.extract_aspects`, which the guard uses too; pass
+``reader=`` (e.g. a fitted :class:`reclib.metrics.reader.TrainedReader`) to
+grade with one the guard does not use. The guard always reads with the rules.
 
 Grounded generators are given, for each pair, the aspect predicted from the
 *training* evidence (:meth:`TemplateReasons.predicted_aspect`), never the
@@ -33,8 +41,8 @@ import numpy as np
 import pandas as pd
 
 from reclib.checks import (aspects_of, check_int, check_pairs, check_table, check_texts)
-from reclib.data.aspects import extract_aspects
 from reclib.metrics import text as mt
+from reclib.metrics.reader import RuleReader
 from reclib.protocol import ReasonGenerator
 from reclib.reasons.guard import guard_reasons
 from reclib.reasons.templates import TemplateReasons
@@ -118,18 +126,38 @@ def _truth(world, truth, test_pairs):
     return truth
 
 
-def _truth_scores(texts, aspects, truth, m, level="word"):
+def _check_reader(reader, aspects, level="word"):
+    """The reader to grade with: ``reader``, checked, or for None the rule
+    reader of ``aspects``."""
+    if reader is None:
+        return RuleReader(list(aspects), level=level)
+    if not callable(getattr(reader, "read", None)):
+        raise TypeError(f"reader must have a read(texts) method returning one list of "
+                        f"(aspect, sentiment) pairs per text (e.g. reclib.metrics.reader."
+                        f"TrainedReader), got {type(reader).__name__}")
+    return reader
+
+
+def _read(reader, texts):
+    mentioned = reader.read(list(texts))
+    if isinstance(mentioned, str) or len(mentioned) != len(texts):
+        raise ValueError(f"reader.read returned {len(mentioned)} readings for {len(texts)} texts")
+    return mentioned
+
+
+def _truth_scores(texts, aspects, truth, m, level="word", reader=None, mentioned=None):
     """(faithfulness, hallucination) of texts, or NaNs without truth."""
     if truth is None:
         return float("nan"), float("nan")
-    mentioned = [extract_aspects(t, list(aspects), level=level) for t in texts]
+    if mentioned is None:
+        mentioned = _read(_check_reader(reader, aspects, level), texts)
     return (mt.faithfulness(mentioned, truth["true_reasons"], m=m),
             mt.hallucination_rate(mentioned, truth["item_aspects"], truth["true_reasons"]))
 
 
 # ===================================================================== one list of reasons
 def evaluate_reasons(test_pairs, texts, *, aspects, world=None, truth=None,
-                     references=None, feature_words=None, m=2, level="word"):
+                     references=None, feature_words=None, m=2, level="word", reader=None):
     """Score one generated reason per held-out (user, item) pair.
 
     Parameters
@@ -157,6 +185,11 @@ def evaluate_reasons(test_pairs, texts, *, aspects, world=None, truth=None,
         Faithfulness counts a mention as true when it is among the user's
         true top-``m`` aspects with the true sentiment.
     level : {"word", "char"}
+    reader : object with ``read(texts)``, optional
+        Reads the ``(aspect, sentiment)`` pairs each reason states, for
+        faithfulness, hallucination and ``names aspect`` (default: the rule
+        reader :func:`~reclib.data.aspects.extract_aspects` with ``aspects``),
+        e.g. a fitted :class:`reclib.metrics.reader.TrainedReader`.
 
     Returns
     -------
@@ -182,6 +215,7 @@ def evaluate_reasons(test_pairs, texts, *, aspects, world=None, truth=None,
     if world is not None:
         _check_world(world)
     truth = _truth(world, truth, test_pairs)
+    mentioned = _read(_check_reader(reader, aspects, level), texts)
 
     out = {"BLEU-1": mt.bleu(references, texts, 1, level),
            "BLEU-4": mt.bleu(references, texts, 4, level)}
@@ -191,16 +225,22 @@ def evaluate_reasons(test_pairs, texts, *, aspects, world=None, truth=None,
     out["FMR"] = mt.fmr(texts, feature_words, level)
     out["FCR"] = mt.fcr(texts, aspects, level)
     out["DIV"] = mt.div(texts, aspects, level)
-    out["faithfulness"], out["hallucination"] = _truth_scores(texts, aspects, truth, m, level)
-    try:
-        out["personalization"] = mt.personalization(users, items, texts, level)
-    except ValueError as e:  # no item shown twice: undefined, not zero
-        if "at least 2 users" not in str(e):
-            raise
-        out["personalization"] = float("nan")
-    mentioned = [extract_aspects(t, list(aspects), level=level) for t in texts]
+    out["faithfulness"], out["hallucination"] = _truth_scores(texts, aspects, truth, m, level,
+                                                              mentioned=mentioned)
+    out["personalization"] = personalization_or_nan(users, items, texts, level)
     out["names aspect"] = float(np.mean([bool(x) for x in mentioned]))
     return {k: out[k] for k in METRICS}
+
+
+def personalization_or_nan(users, items, texts, level="word"):
+    """:func:`reclib.metrics.text.personalization`, or NaN when no item is shown
+    to two users (undefined, not zero)."""
+    try:
+        return mt.personalization(users, items, texts, level)
+    except ValueError as e:
+        if "at least 2 users" not in str(e):
+            raise
+        return float("nan")
 
 
 # ===================================================================== several generators
@@ -222,7 +262,8 @@ def _entry(name, value, defaults):
 
 
 def head_to_head(generators, test_sample, *, template=None, train=None, items=None, users=None,
-                 world=None, grounding=None, generate_kw=None, m=2, return_texts=False):
+                 world=None, grounding=None, generate_kw=None, m=2, return_texts=False,
+                 reader=None):
     """Run several generators on the same held-out pairs and score them.
 
     Parameters
@@ -261,6 +302,11 @@ def head_to_head(generators, test_sample, *, template=None, train=None, items=No
         Top-``m`` for faithfulness.
     return_texts : bool
         Also return ``{name: {"raw": texts, "guarded": texts}}``.
+    reader : object with ``read(texts)``, optional
+        The reader that grades the reasons (see :func:`evaluate_reasons`;
+        default: the rule reader). The guard always reads with the rule
+        reader, so a different reader here grades the "+guard" columns
+        with something the guard did not use.
 
     Returns
     -------
@@ -300,6 +346,7 @@ def head_to_head(generators, test_sample, *, template=None, train=None, items=No
     grounding = list(grounding)
     truth = None if world is None else ground_truth(world, test_sample)
     aspects = template.aspects_
+    reader = _check_reader(reader, aspects)
     feature_words = list(test_sample["aspect"])
 
     rows, texts = {}, {}
@@ -310,9 +357,10 @@ def head_to_head(generators, test_sample, *, template=None, train=None, items=No
             gen.fit(train, items=items, users=users)
         raw = gen.generate(users_, items_, aspects=grounding if grounded else None, **kw)
         guarded, report = guard_reasons(raw, users_, items_, template)
-        row = evaluate_reasons(test_sample, raw, aspects=aspects, truth=truth, m=m)
+        row = evaluate_reasons(test_sample, raw, aspects=aspects, truth=truth, m=m,
+                               reader=reader)
         row["faithfulness+guard"], row["hallucination+guard"] = \
-            _truth_scores(guarded, aspects, truth, m)
+            _truth_scores(guarded, aspects, truth, m, reader=reader)
         row["FMR+guard"] = mt.fmr(guarded, feature_words)
         row["USR+guard"] = mt.usr(guarded)
         row["rejected"] = len(report) / len(raw)
@@ -326,6 +374,52 @@ def head_to_head(generators, test_sample, *, template=None, train=None, items=No
     table = table.astype({c: float for c in order if c != "parameters"})
     table["parameters"] = table["parameters"].astype("int64")
     return (table, texts) if return_texts else table
+
+
+def regrade(texts, truth, *, aspects, reader=None, m=2):
+    """The truth columns of a head-to-head table, graded again by ``reader``.
+
+    Parameters
+    ----------
+    texts : dict
+        ``{name: {"raw": texts, "guarded": texts}}``, what
+        :func:`head_to_head` returns with ``return_texts=True``.
+    truth : dict
+        :func:`ground_truth` of the same pairs.
+    aspects : collection of str
+        The aspect vocabulary (for the default rule reader).
+    reader : object with ``read(texts)``, optional
+        Default: the rule reader of ``aspects``.
+    m : int
+        Top-``m`` for faithfulness.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per generator, columns :data:`TRUTH_METRICS`.
+    """
+    if not isinstance(texts, dict) or not texts:
+        raise ValueError("texts must be a non-empty dict {name: {'raw': [...], 'guarded': "
+                         "[...]}}, as head_to_head(..., return_texts=True) returns")
+    if not isinstance(truth, dict) or "true_reasons" not in truth:
+        raise ValueError("truth must be ground_truth(world, pairs) of the same pairs")
+    aspects = aspects_of(None, aspects)
+    m = check_int("m", m)
+    reader = _check_reader(reader, aspects)
+    rows = {}
+    for name, pair in texts.items():
+        if not isinstance(pair, dict) or set(pair) < {"raw", "guarded"}:
+            raise ValueError(f"texts[{name!r}] must be a dict with 'raw' and 'guarded' lists")
+        row = {}
+        for kind, suffix in (("raw", ""), ("guarded", "+guard")):
+            got = check_texts(pair[kind], name=f"texts[{name!r}][{kind!r}]")
+            if len(got) != len(truth["true_reasons"]):
+                raise ValueError(f"mismatched lengths: texts[{name!r}][{kind!r}] has "
+                                 f"{len(got)} texts, truth {len(truth['true_reasons'])} pairs")
+            row["faithfulness" + suffix], row["hallucination" + suffix] = \
+                _truth_scores(got, aspects, truth, m, reader=reader)
+        rows[name] = row
+    return pd.DataFrame(rows).T[list(TRUTH_METRICS)].astype(float)
 
 
 # ===================================================================== verdicts

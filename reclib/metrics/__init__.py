@@ -13,6 +13,9 @@
   pairs), and its paired variant for the difference of two methods;
 * :mod:`reclib.metrics.claims`: personal claims (what a reason says about the user),
   read back and graded against the user's training reviews and the truth;
+* :mod:`reclib.metrics.reader`: readers of reasons: the rule reader the guard uses
+  (:func:`~reclib.data.aspects.extract_aspects`) and an independent one trained on labelled
+  reviews (:class:`~reclib.metrics.reader.TrainedReader`), their accuracy and agreement;
 * :mod:`reclib.metrics.copying`: does a generated text copy other users' training
   reviews (longest common run, n-gram overlap, verbatim copies);
 * :mod:`reclib.metrics.reports`: are a risk report's stated factors the

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from echo_generator import Echo
 from reclib.data import shopsim
 from reclib.data.text import tokenize
 from reclib.evaluation.reasons import (DIRECTION, METRICS, TRUTH_METRICS, compare_rows,
                                        evaluate_reasons, ground_truth, head_to_head)
-from reclib.protocol import ReasonGenerator
 from reclib.reasons.templates import TemplateReasons
 
 
@@ -171,26 +171,6 @@ def test_without_a_world_the_literature_metrics_still_work(world, pairs):
 
 
 # ------------------------------------------------------------------ head_to_head
-class Echo(ReasonGenerator):
-    """A stand-in generator: says the grounding aspect is excellent, or, when
-    not grounded, always praises the same aspect."""
-
-    def __init__(self, grounded=False, fixed="battery"):
-        self.grounded, self.fixed = grounded, fixed
-
-    def _fit(self, train):
-        pass
-
-    def count_params(self):
-        return 7
-
-    def _generate(self, users, items, aspects=None, **kw):
-        self.last_kw = kw
-        if aspects is not None:
-            return [f"The {a[0] if isinstance(a, tuple) else a} is excellent." for a in aspects]
-        return [f"The {self.fixed} is excellent."] * len(users)
-
-
 def test_head_to_head_table(world, pairs, template):
     grounded = Echo(grounded=True).fit(world.ratings)
     grounded.fit_time_ = 1.5
