@@ -126,9 +126,10 @@ def _truth(world, truth, test_pairs):
     return truth
 
 
-def _check_reader(reader, aspects, level="word"):
-    """The reader to grade with: ``reader``, checked, or for None the rule
-    reader of ``aspects``."""
+def reader_for(reader, aspects, level="word"):
+    """The reader to grade with: ``reader`` (anything with ``read(texts)``),
+    checked, or for None the rule reader of ``aspects``
+    (:class:`reclib.metrics.reader.RuleReader`, its tables built once)."""
     if reader is None:
         return RuleReader(list(aspects), level=level)
     if not callable(getattr(reader, "read", None)):
@@ -138,7 +139,8 @@ def _check_reader(reader, aspects, level="word"):
     return reader
 
 
-def _read(reader, texts):
+def read_all(reader, texts):
+    """``reader.read(texts)``, checked: one reading per text."""
     mentioned = reader.read(list(texts))
     if isinstance(mentioned, str) or len(mentioned) != len(texts):
         raise ValueError(f"reader.read returned {len(mentioned)} readings for {len(texts)} texts")
@@ -150,7 +152,7 @@ def _truth_scores(texts, aspects, truth, m, level="word", reader=None, mentioned
     if truth is None:
         return float("nan"), float("nan")
     if mentioned is None:
-        mentioned = _read(_check_reader(reader, aspects, level), texts)
+        mentioned = read_all(reader_for(reader, aspects, level), texts)
     return (mt.faithfulness(mentioned, truth["true_reasons"], m=m),
             mt.hallucination_rate(mentioned, truth["item_aspects"], truth["true_reasons"]))
 
@@ -215,7 +217,7 @@ def evaluate_reasons(test_pairs, texts, *, aspects, world=None, truth=None,
     if world is not None:
         _check_world(world)
     truth = _truth(world, truth, test_pairs)
-    mentioned = _read(_check_reader(reader, aspects, level), texts)
+    mentioned = read_all(reader_for(reader, aspects, level), texts)
 
     out = {"BLEU-1": mt.bleu(references, texts, 1, level),
            "BLEU-4": mt.bleu(references, texts, 4, level)}
@@ -346,7 +348,7 @@ def head_to_head(generators, test_sample, *, template=None, train=None, items=No
     grounding = list(grounding)
     truth = None if world is None else ground_truth(world, test_sample)
     aspects = template.aspects_
-    reader = _check_reader(reader, aspects)
+    reader = reader_for(reader, aspects)
     feature_words = list(test_sample["aspect"])
 
     rows, texts = {}, {}
@@ -405,7 +407,7 @@ def regrade(texts, truth, *, aspects, reader=None, m=2):
         raise ValueError("truth must be ground_truth(world, pairs) of the same pairs")
     aspects = aspects_of(None, aspects)
     m = check_int("m", m)
-    reader = _check_reader(reader, aspects)
+    reader = reader_for(reader, aspects)
     rows = {}
     for name, pair in texts.items():
         if not isinstance(pair, dict) or set(pair) < {"raw", "guarded"}:

@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 
 from reclib.checks import aspects_of, check_ids, check_int, check_k, check_seed, check_texts
-from reclib.data.aspects import _read, _reader
-from reclib.evaluation.reasons import _check_world, _entry, _truth, personalization_or_nan
+from reclib.evaluation.reasons import (_check_world, _entry, _truth, _truth_scores,
+                                       personalization_or_nan, read_all, reader_for)
 from reclib.metrics import text as mt
 from reclib.metrics.claims import personal_claim_scores
 from reclib.protocol import Recommender
@@ -117,28 +117,6 @@ def recommended_pairs(recommender, users, k=10, *, seed=0):
 
 
 # ===================================================================== per-pair truth
-def _mentions(texts, aspects, level="word", reader=None):
-    """The ``(aspect, sentiment)`` pairs each text states: ``reader.read(texts)``
-    when a reader is given, else ``[extract_aspects(t, aspects, level=level)
-    for t in texts]`` with the rule reader's keyword and cue tables built once
-    instead of once per text."""
-    if reader is not None:
-        mentioned = reader.read(list(texts))
-        if isinstance(mentioned, str) or len(mentioned) != len(texts):
-            raise ValueError(f"reader.read returned {len(mentioned)} readings for "
-                             f"{len(texts)} texts")
-        return list(mentioned)
-    rules = _reader(list(aspects), None, None, None, level)
-    return [_read(t, rules) for t in texts]
-
-
-def _check_reader(reader):
-    if reader is not None and not callable(getattr(reader, "read", None)):
-        raise TypeError(f"reader must have a read(texts) method returning one list of "
-                        f"(aspect, sentiment) pairs per text, got {type(reader).__name__}")
-    return reader
-
-
 def truth_each(texts, pairs, *, aspects, world=None, truth=None, m=2, level="word",
                reader=None):
     """Per pair, the 0/1 values behind faithfulness, hallucination and
@@ -186,11 +164,11 @@ def truth_each(texts, pairs, *, aspects, world=None, truth=None, m=2, level="wor
     truth = _truth(world, truth, pairs)
     aspects = list(aspects_of(None, aspects))
     m = check_int("m", m)
-    reader = _check_reader(reader)
+    reader = reader_for(reader, aspects, level)
     tops = _plain(truth)["true_reasons"]  # read once for every list of reasons
     out = {}
     for key, reasons in lists.items():
-        mentioned = _mentions(reasons, aspects, level, reader)
+        mentioned = read_all(reader, reasons)
         faithful = mt.faithful_each(mentioned, tops, m=m)
         hallucinated = [mt.hallucination_rate([x], [has], [top]) for x, has, top in
                         zip(mentioned, truth["item_aspects"], tops)]
@@ -212,20 +190,14 @@ def _plain(truth):
             "item_aspects": truth["item_aspects"]}
 
 
-def _truth_columns(mentioned, plain, m):
-    """(faithfulness, hallucination) of reasons whose mentions are read, as
-    :func:`reclib.evaluation.reasons.evaluate_reasons` computes them."""
-    return (mt.faithfulness(mentioned, plain["true_reasons"], m=m),
-            mt.hallucination_rate(mentioned, plain["item_aspects"], plain["true_reasons"]))
-
-
-def _reference_free(users, items, texts, aspects, plain, m, level="word", reader=None):
+def _reference_free(users, items, texts, aspects, plain, m, reader, level="word"):
     """The columns of ``evaluate_reasons`` that need no reference, computed
     by the same metric functions in the same way (``plain``: :func:`_plain`)."""
-    mentioned = _mentions(texts, aspects, level, reader)
+    mentioned = read_all(reader, texts)
     out = {"USR": mt.usr(texts, level), "FCR": mt.fcr(texts, aspects, level),
            "DIV": mt.div(texts, aspects, level)}
-    out["faithfulness"], out["hallucination"] = _truth_columns(mentioned, plain, m)
+    out["faithfulness"], out["hallucination"] = _truth_scores(texts, aspects, plain, m,
+                                                              mentioned=mentioned)
     out["personalization"] = personalization_or_nan(users, items, texts, level)
     out["names aspect"] = float(np.mean([bool(x) for x in mentioned]))
     return out
@@ -319,7 +291,7 @@ def evaluate_recommended(recommender, users, generators, *, world, template, k=1
         raise ValueError(f"train must be the training reviews (a DataFrame), got "
                          f"{type(train).__name__}")
     m = check_int("m", m)
-    reader = _check_reader(reader)
+    reader = reader_for(reader, template.aspects_)
     entries = {name: _entry(name, v, generate_kw or {}) for name, v in generators.items()}
     for name, (gen, *_rest) in entries.items():
         if not hasattr(gen, "fit_time_"):
@@ -347,12 +319,12 @@ def evaluate_recommended(recommender, users, generators, *, world, template, k=1
     for name, (gen, grounded, kw, _fit_time) in entries.items():
         raw = gen.generate(users_, items_, aspects=grounding if grounded else None, **kw)
         guarded, report = guard_reasons(raw, users_, items_, template)
-        row = _reference_free(users_, items_, raw, aspects, plain, m, reader=reader)
+        row = _reference_free(users_, items_, raw, aspects, plain, m, reader)
         claim = personal(raw)
         for c in ("personal claims", "personal: train", "personal: truth"):
             row[c] = claim[c]
         row["faithfulness+guard"], row["hallucination+guard"] = \
-            _truth_columns(_mentions(guarded, aspects, reader=reader), plain, m)
+            _truth_scores(guarded, aspects, plain, m, reader=reader)
         row["USR+guard"] = mt.usr(guarded)
         row["personal: truth+guard"] = personal(guarded)["personal: truth"]
         row["rejected"] = len(report) / len(raw)

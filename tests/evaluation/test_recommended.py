@@ -210,7 +210,7 @@ def test_errors(world, rec, template, gens, train):
 
 def test_truth_each_of_several_lists_and_the_fast_reader(world, rec, template):
     from reclib.data.aspects import extract_aspects
-    from reclib.evaluation.recommended import _mentions
+    from reclib.evaluation.reasons import read_all, reader_for
     pairs = recommended_pairs(rec, USERS, k=K)
     lists = {"a": ["The battery is excellent, but the sound is poor."] * len(pairs),
              "b": [f"The {a} is great." for a in template.aspects_[:1]] * len(pairs)}
@@ -220,8 +220,8 @@ def test_truth_each_of_several_lists_and_the_fast_reader(world, rec, template):
         pd.testing.assert_frame_equal(both[key], truth_each(reasons, pairs,
                                                             aspects=template.aspects_,
                                                             world=world))
-        assert _mentions(reasons, template.aspects_) == [extract_aspects(t, template.aspects_)
-                                                         for t in reasons]
+        assert read_all(reader_for(None, template.aspects_), reasons) == [
+            extract_aspects(t, template.aspects_) for t in reasons]
     with pytest.raises(ValueError, match="empty dict"):
         truth_each({}, pairs, aspects=template.aspects_, world=world)
 
