@@ -96,7 +96,8 @@ gan-curves: $(STAMP)
 
 # the language model's reasons for 40 users' top-10 recommendations in chapter 10 (PEPLER with
 # constrained decoding; its fine-tuning is read from the cache that make lm-reasons fills;
-# data/lm/case_reasons.csv, committed; about 3-9 minutes on 2 cores)
+# data/lm/case_reasons.csv, committed; op determinism on, as in the chapter; 400 reasons in about
+# 4 minutes on 2 cores, plus about 14 minutes to fine-tune PEPLER when the cache is cold)
 case-reasons: $(STAMP)
 	$(BIN)/python tools/case_reasons.py 40
 

@@ -60,7 +60,7 @@ def sizes(train, items=None, users=None):
     return n_users, n_items
 
 
-def _timed_fit(model, train, items, users, options):
+def timed_fit(model, train, items, users, options):
     """What every ``fit`` does around the model's own ``_fit``: the sizes and
     tables (``n_users_``, ``n_items_``, ``items_``, ``users_``), and the
     seconds ``_fit`` took (``fit_time_``)."""
@@ -120,7 +120,7 @@ class Recommender:
         catalogue and user tables or their sizes. Returns ``self``."""
         self.scale_ = check_scale(self.scale)
         check_ratings(train, self.columns, scale=self.scale_, name="training ratings")
-        _timed_fit(self, train, items, users, options)
+        timed_fit(self, train, items, users, options)
         self.rated_ = {int(u): g.to_numpy() for u, g in train.groupby("user_id")["item_id"]}
         return self
 
@@ -212,7 +212,7 @@ class ReasonGenerator:
         self.scale_ = check_scale(self.scale)
         check_reviews(train, self.columns, scale=self.scale_, name="training reviews")
         self.aspects_ = aspects_of(train, aspects, "training reviews")
-        _timed_fit(self, train, items, users, options)
+        timed_fit(self, train, items, users, options)
         return self
 
     def _fit(self, train, **options):
@@ -246,4 +246,4 @@ class ReasonGenerator:
 
 
 __all__ = ["RATING_COLUMNS", "REVIEW_COLUMNS", "Reason", "ReasonGenerator", "Recommender",
-           "sizes", "top_k_lists"]
+           "sizes", "timed_fit", "top_k_lists"]

@@ -2,13 +2,14 @@
 
 Chapter 10 (the e-commerce case study) gives every user's top-10 a reason.
 The language model writes one to four reasons per second on two cores
-(depending on their load) and a run peaks at about 2.5 GB, beyond the chapter's
-budget, so this script
-writes its reasons once, for a fixed random subset of users, to
+(depending on their load) and a run that fine-tunes PEPLER (cold cache) peaks
+at about 4.2 GB, beyond the chapter's budget, so this script writes its reasons once, for a fixed random subset of users, to
 ``data/lm/case_reasons.csv``, and the chapter grades them (and feeds them to
 the decision study) beside the small generators, on the same pairs.
 
-The pieces are the ones the chapter uses, with the same seeds:
+The pieces are the ones the chapter uses, with the same seeds and, as in the
+chapter, TensorFlow's op determinism on (so the recommender's lists are the
+chapter's lists to the last item):
 
 * split: ``random_split(world.ratings, 0.2, seed=0)`` (chapter 9's, so the
   PEPLER fine-tuning of chapter 8 / ``make lm-reasons`` is read from the cache
@@ -32,6 +33,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pandas as pd
+import tensorflow as tf
 
 from reclib.data import load_shopsim
 from reclib.data.splits import random_split
@@ -52,6 +54,7 @@ def lm_users(n_users, n_users_lm, seed=SEED):
 
 def main(n_users_lm=40):
     keras.utils.set_random_seed(SEED)
+    tf.config.experimental.enable_op_determinism()  # as chapter 10 runs
     world = load_shopsim()
     train, _ = random_split(world.ratings, 0.2, seed=SEED)
     tables = dict(items=world.items, users=world.users)

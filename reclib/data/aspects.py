@@ -7,6 +7,8 @@ guard, the grader) and, through :func:`label_aspects`, to label reviews that
 come without feature words (Amazon reviews, a reader's own data) with the
 aspect they talk about and its sentiment, from a keyword lexicon
 (:data:`PRODUCT_LEXICON` by default), reporting how many it could label.
+:func:`compile_lexicon` and :func:`extract_with` split :func:`extract_aspects`
+in two, to prepare the keywords and cues once and read many texts with them.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from reclib.checks import check_choice, check_scale, check_table
-from reclib.data.text import _check_level, tokenize
+from reclib.data.text import check_level, tokenize
 
 
 def _contains(tokens, phrase):
@@ -160,16 +162,23 @@ def extract_aspects(text, aspect_words, negative_cues=None, positive_cues=None,
     sentiment of nearly every phrase; on other text, measure its accuracy on
     a labelled sample first.
     """
-    _check_level(level)
+    check_level(level)
     if not isinstance(text, str):
         raise ValueError(f"text must be a string, got {type(text).__name__} ({text!r})")
-    return _read(text, _reader(aspect_words, negative_cues, positive_cues, negators, level))
+    return extract_with(text, compile_lexicon(aspect_words, negative_cues, positive_cues,
+                                              negators, level))
 
 
-def _reader(aspect_words, negative_cues, positive_cues, negators, level):
+def compile_lexicon(aspect_words, negative_cues=None, positive_cues=None, negators=None,
+                    level="word"):
     """The checked keywords and cue table of :func:`extract_aspects`, built
-    once so that many texts can be read with them (:func:`label_aspects`)."""
-    _check_level(level)
+    once so that many texts can be read with them by :func:`extract_with`
+    (as :func:`label_aspects` and :class:`reclib.metrics.reader.RuleReader` do).
+
+    The arguments are those of :func:`extract_aspects`; the result is an
+    opaque value for :func:`extract_with`. Bad arguments raise ``ValueError``
+    here, once."""
+    check_level(level)
     if isinstance(aspect_words, str):
         raise ValueError("aspect_words must be a collection of aspect names or a dict, "
                          "not a single string")
@@ -196,9 +205,10 @@ def _reader(aspect_words, negative_cues, positive_cues, negators, level):
     return keywords, table, longest, level
 
 
-def _read(text, reader):
-    """:func:`extract_aspects` of one text with a prepared :func:`_reader`."""
-    keywords, table, longest, level = reader
+def extract_with(text, lexicon):
+    """:func:`extract_aspects` of one ``text`` with a lexicon prepared by
+    :func:`compile_lexicon`: the same pairs, without preparing it again."""
+    keywords, table, longest, level = lexicon
     lowered = text.lower()
     if level != "char":
         lowered = re.sub(r"n't\b", " not", lowered)
@@ -370,17 +380,17 @@ def label_aspects(reviews, lexicon=None, text="text", rule="first", unlabelled="
     check_choice("rule", rule, RULES)
     check_choice("unlabelled", unlabelled, UNLABELLED)
     scale = check_scale(scale)
-    reader = _reader(PRODUCT_LEXICON if lexicon is None else lexicon,
-                     PRODUCT_NEGATIVE_CUES if negative_cues is None else negative_cues,
-                     PRODUCT_POSITIVE_CUES if positive_cues is None else positive_cues,
-                     negators, "word")
+    reader = compile_lexicon(PRODUCT_LEXICON if lexicon is None else lexicon,
+                             PRODUCT_NEGATIVE_CUES if negative_cues is None else negative_cues,
+                             PRODUCT_POSITIVE_CUES if positive_cues is None else positive_cues,
+                             negators, "word")
     texts = [_review_text(reviews, columns, row) for row in range(len(reviews))]
     if "rating" in reviews:
         ratings = pd.to_numeric(reviews["rating"], errors="coerce").to_numpy(dtype=float)
         from_rating = [_rating_sentiment(r, scale) if np.isfinite(r) else None for r in ratings]
     else:
         from_rating = [None] * len(reviews)
-    chosen = [_choose(_read(t, reader), s, rule) for t, s in zip(texts, from_rating)]
+    chosen = [_choose(extract_with(t, reader), s, rule) for t, s in zip(texts, from_rating)]
     labelled = reviews.copy()
     labelled["aspect"] = pd.Series([c[0] for c in chosen], index=reviews.index, dtype=object)
     labelled["sentiment"] = pd.Series([c[1] for c in chosen], index=reviews.index, dtype=object)

@@ -114,7 +114,10 @@ def _interactions(df):
     }
 
 
-def _check_applicants(df):
+def check_applicants(df):
+    """Check an applicants table (the columns of :data:`FEATURES`, numeric
+    columns numeric and in range, categorical columns within
+    :data:`CATEGORICAL`) and return it; ``ValueError`` names what is wrong."""
     check_table(df, FEATURES, "applicants table")
     for c in NUMERIC:
         v = pd.to_numeric(df[c], errors="coerce")
@@ -133,7 +136,7 @@ def _check_applicants(df):
 
 def true_logit(df):
     """The true log-odds of default of each applicant (a NumPy array)."""
-    df = _check_applicants(df)
+    df = check_applicants(df)
     total = INTERCEPT + _main_effects(df).sum(axis=1)
     for term in _interactions(df).values():
         total = total + term
@@ -150,7 +153,7 @@ def true_contributions(df):
     relative to :data:`BASELINE` (one column per feature in :data:`FEATURES`):
     its main effect plus half of each interaction it is part of. Row sums
     equal ``true_logit(df) - true_logit(baseline)``."""
-    df = _check_applicants(df)
+    df = check_applicants(df)
     out = _main_effects(df)
     for (f, g), term in _interactions(df).items():
         out[f] += term / 2
@@ -274,7 +277,7 @@ def load(folder=None):
         raise ValueError(f"no credit world in {folder}: {path.name} is missing "
                          f"(run python -m reclib.data.make_data)")
     applicants = pd.read_csv(path)
-    _check_applicants(applicants)
+    check_applicants(applicants)
     truth = pd.read_csv(folder / "truth" / "truth.csv")
     params = json.loads((folder / "truth" / "params.json").read_text())
     return CreditWorld(applicants, truth["group"].to_numpy(), truth["p_default"].to_numpy(),
@@ -290,5 +293,5 @@ def make_credit_data(folder=None):
 
 
 __all__ = ["BASELINE", "CATEGORICAL", "CreditWorld", "FEATURES", "LABELS", "NUMERIC",
-           "baseline_frame", "generate", "load", "make_credit_data", "save", "true_contributions",
-           "true_logit", "true_probability"]
+           "baseline_frame", "check_applicants", "generate", "load", "make_credit_data", "save",
+           "true_contributions", "true_logit", "true_probability"]

@@ -29,7 +29,8 @@ LEVELS = ("word", "char")
 _WORD_RE = re.compile(r"\w+|[^\w\s]")
 
 
-def _check_level(level):
+def check_level(level):
+    """Refuse a tokenization level other than ``"word"`` or ``"char"``."""
     if level not in LEVELS:
         raise ValueError(f"unknown tokenization level {level!r}; use 'word' or 'char'")
 
@@ -54,7 +55,7 @@ def tokenize(text, level="word"):
     -------
     list of str
     """
-    _check_level(level)
+    check_level(level)
     _check_text(text)
     text = text.lower()
     if level == "word":
@@ -68,7 +69,7 @@ def detokenize(tokens, level="word"):
     Word level does not restore the original spacing around punctuation:
     ``detokenize(tokenize("Great, isn't it?"))`` is ``"great , isn ' t it ?"``.
     """
-    _check_level(level)
+    check_level(level)
     return (" " if level == "word" else "").join(tokens)
 
 
@@ -88,7 +89,7 @@ class Vocabulary:
     """
 
     def __init__(self, tokens, level="word"):
-        _check_level(level)
+        check_level(level)
         tokens = list(tokens)
         for t in tokens:
             _check_text(t, "a vocabulary token")
@@ -123,7 +124,7 @@ class Vocabulary:
         -------
         Vocabulary
         """
-        _check_level(level)
+        check_level(level)
         min_count = check_int("min_count", min_count, low=1)
         max_size = check_optional_int("max_size", max_size, low=1)
         if isinstance(texts, str):

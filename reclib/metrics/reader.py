@@ -28,7 +28,7 @@ import numpy as np
 
 from reclib.checks import (check_fraction, check_int, check_positive, check_seed, check_table,
                            check_texts)
-from reclib.data.aspects import _read, _reader
+from reclib.data.aspects import compile_lexicon, extract_with
 from reclib.data.text import tokenize
 
 __all__ = ["RuleReader", "TrainedReader", "reading_accuracy", "reader_agreement",
@@ -66,13 +66,13 @@ class RuleReader:
     name = "rule reader"
 
     def __init__(self, aspect_words, level="word"):
-        self._prepared = _reader(aspect_words, None, None, None, level)
-        self.aspects_ = list(dict.fromkeys(a for a, _ in self._prepared[0]))
+        self._lexicon = compile_lexicon(aspect_words, level=level)
+        self.aspects_ = list(dict.fromkeys(a for a, _ in self._lexicon[0]))
         self.level = level
 
     def read(self, texts):
         """The ``(aspect, sentiment)`` pairs each text states (a list per text)."""
-        return [_read(t, self._prepared) for t in check_texts(texts, allow_empty=True)]
+        return [extract_with(t, self._lexicon) for t in check_texts(texts, allow_empty=True)]
 
     def read_one(self, text):
         """The ``(aspect, sentiment)`` pairs one text states."""

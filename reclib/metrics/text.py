@@ -35,7 +35,7 @@ import numpy as np
 from reclib.checks import check_int, check_optional_int, check_same_length, check_texts
 from reclib.data.aspects import (NEGATIVE_CUES, NEGATORS, POSITIVE_CUES,  # noqa: F401
                                  _contains, extract_aspects)
-from reclib.data.text import _check_level, tokenize
+from reclib.data.text import check_level, tokenize
 
 _SIGNS = {"positive": 1, "negative": -1, 1: 1, -1: -1}
 
@@ -100,7 +100,7 @@ def bleu(references, hypotheses, n=4, level="word"):
     hypotheses = check_texts(hypotheses, "hypotheses")
     check_same_length(references=references, hypotheses=hypotheses)
     n = check_int("n", n, 1, 4)
-    _check_level(level)
+    check_level(level)
     refs = [" ".join(tokenize(t, level)) for t in references]
     hyps = [" ".join(tokenize(t, level)) for t in hypotheses]
     metric = sacrebleu.metrics.BLEU(tokenize="none", smooth_method="none",
@@ -148,7 +148,7 @@ def rouge(references, hypotheses, level="word"):
     references = check_texts(references, "references")
     hypotheses = check_texts(hypotheses, "hypotheses")
     check_same_length(references=references, hypotheses=hypotheses)
-    _check_level(level)
+    check_level(level)
     types = ["rouge1", "rouge2", "rougeL"]
     scorer = rouge_scorer.RougeScorer(types, tokenizer=_RougeTokenizer(level))
     sums = dict.fromkeys(types, 0.0)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from reclib.checks import check_fitted, check_int, check_non_negative, check_positive, check_seed
-from reclib.data.credit import BASELINE, CATEGORICAL, FEATURES, _check_applicants, baseline_frame
+from reclib.data.credit import BASELINE, CATEGORICAL, FEATURES, check_applicants, baseline_frame
 from reclib.models._fit import fit_shuffled, run_seed
 
 TRANSFORMS = {
@@ -89,7 +89,7 @@ class CreditEncoder:
 
     def fit(self, X):
         """Learn the numeric columns' mean and spread on ``X`` (training rows)."""
-        _check_applicants(X)
+        check_applicants(X)
         raw, self.columns_, self.groups_ = self._raw(X)
         numeric = np.array([c in TRANSFORMS for c in self.columns_])
         self.mean_ = np.where(numeric, raw.mean(axis=0), 0.0)
@@ -100,7 +100,7 @@ class CreditEncoder:
     def transform(self, X):
         """The encoded matrix (float32-ready float64), shape ``(len(X), len(columns_))``."""
         check_fitted(self, "mean_")
-        _check_applicants(X)
+        check_applicants(X)
         return (self._raw(X)[0] - self.mean_) / self.scale_
 
     def baseline(self):
@@ -112,7 +112,7 @@ class _RiskModel:
     """What both risk models share: input checks, the encoder, attributions per feature."""
 
     def _encode_fit(self, X, y):
-        _check_applicants(X)
+        check_applicants(X)
         y = _check_y(y, len(X))
         self.encoder_ = CreditEncoder(self.drop).fit(X)
         self.features_ = self.encoder_.features

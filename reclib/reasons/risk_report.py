@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from reclib.checks import check_fitted, check_int, check_non_negative
-from reclib.data.credit import CATEGORICAL, FEATURES, LABELS, _check_applicants
+from reclib.data.credit import CATEGORICAL, FEATURES, LABELS, check_applicants
 
 MAX_REASONS = 4  # Regulation B's sample notices list up to four principal reasons
 MIN_EFFECT = 0.05  # log-odds: a smaller attribution is no reason at all
@@ -202,7 +202,7 @@ class _Writer:
         if not hasattr(model, "attributions"):
             raise TypeError(f"model must be a fitted risk model with attributions(), got "
                             f"{type(model).__name__}")
-        _check_applicants(X)
+        check_applicants(X)
         self.model_ = model
         self._fit(X)
         return self
@@ -214,7 +214,7 @@ class _Writer:
         """One :class:`RiskReport` per applicant (row of ``X``);
         ``attributions`` (the model's, for ``X``) are computed when not given."""
         check_fitted(self, "model_")
-        _check_applicants(X)
+        check_applicants(X)
         att = self.model_.attributions(X) if attributions is None else attributions
         if len(att) != len(X):
             raise ValueError(f"attributions must have one row per applicant: {len(X)} "

@@ -42,7 +42,7 @@ import pandas as pd
 
 from reclib.checks import (aspects_of, check_bool, check_fitted, check_ids, check_int,
                            check_one_pair, check_pairs, check_ratings, check_scale, check_table)
-from reclib.protocol import Reason, ReasonGenerator, _timed_fit
+from reclib.protocol import Reason, ReasonGenerator, timed_fit
 from reclib.reasons.options import check_decoding
 
 CLAIM_KINDS = ("mastered", "not shown", "new", "already shown")
@@ -142,7 +142,7 @@ class StudyPlanReasons(ReasonGenerator):
             if unknown:
                 raise ValueError(f"course table names skill(s) {unknown[:5]} that are not in "
                                  f"aspects {list(self.aspects_)}")
-        _timed_fit(self, train, items, users, {})
+        timed_fit(self, train, items, users, {})
         return self
 
     def _fit(self, train):

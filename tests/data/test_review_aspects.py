@@ -7,7 +7,7 @@ import pytest
 
 from reclib.checks import check_reviews
 from reclib.data import PRODUCT_LEXICON, label_aspects, load_amazon, shopsim
-from reclib.data.aspects import extract_aspects
+from reclib.data.aspects import compile_lexicon, extract_aspects, extract_with
 
 AMAZON = Path(__file__).resolve().parents[2] / "data" / "fixtures" / "amazon"
 
@@ -153,3 +153,14 @@ def test_bad_tables():
         label_aspects(reviews())
     with pytest.raises(ValueError, match="column 'text' must hold strings, got 42 in row 1"):
         label_aspects(reviews(("fine", 3), (42, 3)))
+
+
+def test_a_compiled_lexicon_reads_as_extract_aspects_does():
+    texts = ["The battery is not great, but the screen is bright and sharp.",
+             "Light and comfortable; the price is too high.", ""]
+    words = {"battery": ["battery"], "screen": ["screen"], "weight": ["light"],
+             "comfort": ["comfortable"], "value": ["price"]}
+    lexicon = compile_lexicon(words)
+    assert [extract_with(t, lexicon) for t in texts] == [extract_aspects(t, words) for t in texts]
+    with pytest.raises(ValueError, match="no aspects"):
+        compile_lexicon({})

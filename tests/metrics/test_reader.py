@@ -122,3 +122,18 @@ def test_bad_input(split, reader):
         reader_agreement([["battery"]], [[]])
     with pytest.raises(ValueError, match="mismatched"):
         reader_agreement([[]], [[], []])
+
+
+def test_the_average_is_over_the_statement_s_n_grams_not_the_padding(reader):
+    # the docstring's "averaged": the mean of the n-grams' embeddings, padding masked out
+    text = "the battery is great"
+    ids = reader._ids([text])[0]
+    n = int((ids > 0).sum())
+    assert 0 < n < reader.max_len  # some padding to ignore
+    table = reader.model_.get_layer(index=1).embeddings.numpy()
+    dense = reader.model_.layers[-1]
+    kernel, bias = (w.numpy() for w in dense.weights)
+    logits = table[ids[:n]].mean(axis=0) @ kernel + bias
+    expected = np.exp(logits - logits.max())
+    expected /= expected.sum()
+    np.testing.assert_allclose(reader.predict_proba([text])[0], expected[:-1], atol=1e-5)
