@@ -3,7 +3,8 @@
 Chapter 10 (the e-commerce case study) gives every user's top-10 a reason.
 The language model writes one to four reasons per second on two cores
 (depending on their load) and a run that fine-tunes PEPLER (cold cache) peaks
-at about 4.2 GB, beyond the chapter's budget, so this script writes its reasons once, for a fixed random subset of users, to
+at about 4.2 GB, beyond the chapter's budget, so this script writes its
+reasons once, for a fixed random subset of users, to
 ``data/lm/case_reasons.csv``, and the chapter grades them (and feeds them to
 the decision study) beside the small generators, on the same pairs.
 
