@@ -1,5 +1,7 @@
 # make book  - build the HTML book, executing every notebook  (_build/html/index.html)
-# make test  - reclib unit tests + nbval over every notebook in chapters/
+# make test  - reclib unit tests + nbval over every notebook in chapters/; each notebook that
+#              passes goes, with its outputs, into the book's cache (--nb-cache, conftest.py),
+#              so a make book after it does not execute the notebooks again
 # make lab   - JupyterLab on chapters/; installs nbstripout as this clone's git filter first
 #              (commits get no outputs or run metadata, whatever JupyterLab saved)
 # make form  - put every notebook in the form that reads in JupyterLab as in the book
@@ -51,7 +53,8 @@ check-html: $(STAMP)
 	  --allow-js-error "Identifier 'THEBE_JS_URL' has already been declared"
 
 test: $(STAMP)
-	$(BIN)/pytest tests chapters --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider
+	$(BIN)/pytest tests chapters --nbval-lax --nbval-cell-timeout=900 -p no:cacheprovider \
+	  --nb-cache=_build/.jupyter_cache --durations=25
 
 lab: $(STAMP)
 	$(BIN)/python tools/jupyterlab_form.py --git-filter
