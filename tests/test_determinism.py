@@ -33,7 +33,13 @@ DETERMINISTIC = ["01_background", "02_concepts", "03_algorithms", "04_mf_math",
                  "capstones/your_reviews"]
 #: the notebooks that do not, and why
 EXEMPT = {
-    "08_language_model": "not yet: its cost on decoding speed and PEPLER training is unmeasured",
+    # measured on 2 cores, quiet (2026-12-03): greedy decoding 8.5 -> 7.0 tokens/s at batch 1
+    # and 32.1 -> 22.3 at batch 16, a 16-step PEPLER fit 205 -> 215 s, max RSS 3.8 -> 4.1 GB,
+    # losses equal to 1e-6; the chapter is already over its time and memory budget (issue 8)
+    "08_language_model": "costs a third of the decoding speed at batch 16 and 0.35 GB in a "
+                         "chapter over its time and memory budget; greedy decoding is "
+                         "deterministic without it, and its fine-tuning is checked against "
+                         "the stored run within a tolerance",
     "13_scaling_out": "runs Keras on JAX and asserts that TensorFlow is never imported",
 }
 #: the chapter of 7-14 run twice: the shortest that trains a Keras model

@@ -13,6 +13,7 @@ in two, to prepare the keywords and cues once and read many texts with them.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -169,15 +170,30 @@ def extract_aspects(text, aspect_words, negative_cues=None, positive_cues=None,
                                               negators, level))
 
 
+class Lexicon(NamedTuple):
+    """What :func:`compile_lexicon` prepares for :func:`extract_with`."""
+
+    keywords: list     # (aspect, token tuple) for every keyword, in the given order
+    cues: dict         # the sentiment cue table
+    longest: int       # the longest cue, in tokens
+    level: str         # "word" or "char"
+
+    @property
+    def aspects(self):
+        """The aspects that have at least one keyword, in the given order (an
+        aspect without one can never be read from a text)."""
+        return list(dict.fromkeys(a for a, _ in self.keywords))
+
+
 def compile_lexicon(aspect_words, negative_cues=None, positive_cues=None, negators=None,
                     level="word"):
     """The checked keywords and cue table of :func:`extract_aspects`, built
     once so that many texts can be read with them by :func:`extract_with`
     (as :func:`label_aspects` and :class:`reclib.metrics.reader.RuleReader` do).
 
-    The arguments are those of :func:`extract_aspects`; the result is an
-    opaque value for :func:`extract_with`. Bad arguments raise ``ValueError``
-    here, once."""
+    The arguments are those of :func:`extract_aspects`; the result, a
+    :class:`Lexicon`, is read by :func:`extract_with` (its ``aspects`` lists
+    the aspects a text can name). Bad arguments raise ``ValueError`` here, once."""
     check_level(level)
     if isinstance(aspect_words, str):
         raise ValueError("aspect_words must be a collection of aspect names or a dict, "
@@ -202,7 +218,7 @@ def compile_lexicon(aspect_words, negative_cues=None, positive_cues=None, negato
         (POSITIVE_CUES_ZH if zh else POSITIVE_CUES) if positive_cues is None else positive_cues,
         (NEGATORS_ZH if zh else NEGATORS) if negators is None else negators,
         level)
-    return keywords, table, longest, level
+    return Lexicon(keywords, table, longest, level)
 
 
 def extract_with(text, lexicon):

@@ -67,7 +67,7 @@ class RuleReader:
 
     def __init__(self, aspect_words, level="word"):
         self._lexicon = compile_lexicon(aspect_words, level=level)
-        self.aspects_ = list(dict.fromkeys(a for a, _ in self._lexicon[0]))
+        self.aspects_ = self._lexicon.aspects
         self.level = level
 
     def read(self, texts):

@@ -162,5 +162,9 @@ def test_a_compiled_lexicon_reads_as_extract_aspects_does():
              "comfort": ["comfortable"], "value": ["price"]}
     lexicon = compile_lexicon(words)
     assert [extract_with(t, lexicon) for t in texts] == [extract_aspects(t, words) for t in texts]
+    assert lexicon.aspects == list(words)
+    # an aspect with no keyword can never be read, so the lexicon does not list it
+    assert compile_lexicon({"screen": ["screen"], "ghost": [], "value": "price"}).aspects == \
+        ["screen", "value"]
     with pytest.raises(ValueError, match="no aspects"):
         compile_lexicon({})
