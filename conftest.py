@@ -32,9 +32,8 @@ def executed_notebook(nb_file, items):
     seconds = 0.0
     for item in items:
         phases = _CELL_OUTCOMES.get(item.nodeid, [])
-        if ("call", "passed") not in {(when, outcome) for when, outcome, _ in phases}:
-            return None
-        if any(outcome != "passed" for _, outcome, _ in phases):
+        outcomes = {when: outcome for when, outcome, _ in phases}
+        if outcomes.get("call") != "passed" or set(outcomes.values()) != {"passed"}:
             return None
         seconds += sum(duration for *_, duration in phases)
     nb = copy.deepcopy(nb_file.nb)
