@@ -11,8 +11,9 @@
 # make bench-generators - every reason generator's size, time and memory per epoch and per reason -> data/bench/generators.csv
 # make bench-spark - ALS and reasons on Spark (local[2]) at growing sizes -> data/bench/spark_*.csv
 # make lm-reasons - regenerate the language model's reasons that chapter 9 grades (data/lm/)
-# make h2h-seeds - chapter 9's head-to-head table for 3 training seeds -> data/h2h/ (about 6 min)
-# make gan-curves - GAN vs MLE quality-diversity curves over temperatures, 3 training seeds -> data/gan/ (about 10 min)
+# make h2h-seeds - chapter 9's head-to-head and top-10 tables for 3 training seeds -> data/h2h/ (about 12 min)
+# make gan-curves - GAN vs MLE quality-diversity curves over temperatures, ungrounded and grounded,
+#              3 training seeds -> data/gan/ (about 10 min)
 # make case-reasons - regenerate the language model's reasons for chapter 10's recommended items (data/lm/case_reasons.csv)
 # make check-html - open every built page in headless Chromium, offline: fails on raw TeX, raw
 #              mermaid, JS errors, broken images/links, network requests, pandas "dtype:" footers and
@@ -95,7 +96,7 @@ h2h-seeds: $(STAMP)
 	$(BIN)/python tools/h2h_seeds.py
 
 gan-curves: $(STAMP)
-	$(BIN)/python tools/gan_curves.py
+	$(BIN)/python tools/gan_curves.py --grounded
 
 # the language model's reasons for 40 users' top-10 recommendations in chapter 10 (PEPLER with
 # constrained decoding; its fine-tuning is read from the cache that make lm-reasons fills;

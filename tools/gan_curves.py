@@ -4,17 +4,19 @@ Chapter 9 compares the text GAN with the seq2seq model it was fine-tuned from
 at one temperature and one training seed. Following Caccia et al. (ICLR
 2020), this script draws each model's whole quality-diversity curve instead:
 for each training seed, a seq2seq model (chapter 9's settings: 8,000
-training reviews, 2 epochs) and a GAN fine-tuned from it with a longer
+training reviews, 2 epochs; ungrounded, and with ``--grounded`` also the
+grounded one) and a GAN fine-tuned from it with a longer
 adversarial phase than the chapter's (300 rounds instead of 60), each decoded
 on chapter 9's 1,000 held-out pairs at every temperature
 (:func:`reclib.evaluation.quality_diversity.quality_diversity`). Training seed
 0 is the chapter's own seq2seq model, so the chapter can check it lands on
-the curve.
+the curve. ``make gan-curves`` runs it with ``--grounded``.
 
 Writes ``data/gan/quality_diversity.csv`` (one row per model, training seed
 and temperature) and ``data/gan/quality_diversity.json`` (the settings, the
-seeds, the fit times and the run time). About 10 minutes on two cores for the
-ungrounded models; ``--grounded`` adds the grounded pair (about twice that).
+seeds, the fit times and the run time). TensorFlow's op determinism is on, as
+in chapter 9 and ``tools/h2h_seeds.py``. With ``--grounded``, 603 s on two
+cores that another training job shared for half the run (2026-12-03).
 
     python tools/gan_curves.py [--grounded]
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 
 import keras
 import pandas as pd
+import tensorflow as tf
 
 import reclib
 from chapter9_setting import N_EVAL, SEED, chapter9_setting
@@ -44,6 +47,7 @@ GAN = dict(adv_steps=300)                  # chapter 9 uses 60 rounds
 def main(grounded_too=False):
     start = time.perf_counter()
     keras.utils.set_random_seed(SEED)
+    tf.config.experimental.enable_op_determinism()  # as chapter 9 runs
     setting = chapter9_setting()
     world, train, held, tables = setting.world, setting.train, setting.held, setting.tables
     template, grounding = setting.template, setting.grounding

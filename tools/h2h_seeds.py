@@ -18,7 +18,17 @@ the table's columns), ``data/h2h/flags.csv`` (per seed, generator and column
 the 0/1 value of each of the 1,000 pairs, as a string of digits: the pairs
 behind faithfulness and hallucination, before and after the guard, so that
 the chapter can bootstrap the pairs of the three-seed average) and
-``data/h2h/settings.json``. About 6 minutes on two cores.
+``data/h2h/settings.json``.
+
+It also repeats the chapter's grading of reasons for *recommended* items
+(:func:`reclib.evaluation.recommended.evaluate_recommended`: the same 100
+users, the top 10 of each user's list from that seed's matrix factorization,
+the same six generators) and writes ``data/h2h/top10_tables.csv`` and
+``data/h2h/top10_flags.csv`` (per seed, generator and column, each user's
+0/1 grades of their ten pairs, users in order, as one string of digits),
+so that the chapter can put intervals over both the training runs and the
+users on its "top-10 versus held-out" verdicts. 697 s on two cores that another
+training job shared (2026-12-03).
 
     python tools/h2h_seeds.py
 """
@@ -34,7 +44,7 @@ import tensorflow as tf
 import reclib
 from chapter9_setting import N_EVAL, SEED, chapter9_setting
 from reclib.evaluation.reasons import head_to_head
-from reclib.evaluation.recommended import truth_each
+from reclib.evaluation.recommended import evaluate_recommended, truth_each
 from reclib.models.mf import MF
 from reclib.reasons.gan import GANReasons
 from reclib.reasons.retrieval import RetrievalReasons
@@ -49,10 +59,16 @@ MF_SETTINGS = dict(n_factors=16, epochs=5, batch_size=256, learning_rate=0.003)
 FLAGS = {"faithfulness": ("raw", "faithful"), "hallucination": ("raw", "hallucinated"),
          "faithfulness+guard": ("guarded", "faithful"),
          "hallucination+guard": ("guarded", "hallucinated")}
+#: chapter 9's grading of reasons for recommended items
+N_TOP_USERS, TOP_K = 100, 10
+EXPLAINED = ("template", "retrieval", "retrieval (grounded)", "seq2seq", "seq2seq (grounded)",
+             "Transformer (grounded)")
+TOP10_FLAGS = {**FLAGS, "names aspect": ("raw", "names aspect")}
 
 
 def generators_for(seed, train, tables, template):
-    """Chapter 9's generators, every learned one trained with ``seed``."""
+    """Chapter 9's generators, every learned one trained with ``seed``, and the
+    matrix factorization that retrieval searches in: ``(generators, mf)``."""
     mf = MF(seed=seed, **MF_SETTINGS).fit(train, **tables)
     neural = {}
     for grounded in (False, True):
@@ -75,7 +91,7 @@ def generators_for(seed, train, tables, template):
     for name, model in neural.items():
         pre = neural[name.replace("GAN", "seq2seq")].fit_time_ if name.startswith("GAN") else 0.0
         generators[name] = dict(model=model, fit_time=pre + model.fit_time_)
-    return generators
+    return generators, mf
 
 
 def main():
@@ -86,9 +102,10 @@ def main():
     world, train, held, tables = setting.world, setting.train, setting.held, setting.tables
     template, grounding = setting.template, setting.grounding
     frames, flags, seconds = [], [], {}
+    top_frames, top_flags = [], []
     for seed in TRAINING_SEEDS:
         t0 = time.perf_counter()
-        generators = generators_for(seed, train, tables, template)
+        generators, mf = generators_for(seed, train, tables, template)
         table, texts = head_to_head(generators, held, world=world, template=template,
                                     grounding=grounding,
                                     generate_kw=dict(method="sample", temperature=0.5),
@@ -102,6 +119,21 @@ def main():
                 flags.append({"seed": seed, "generator": name, "column": column,
                               "pairs": "".join(str(int(v)) for v in values)})
         frames.append(table.rename_axis("generator").reset_index().assign(seed=seed))
+        top_table, top = evaluate_recommended(
+            mf, N_TOP_USERS, {name: generators[name] for name in EXPLAINED}, world=world,
+            template=template, k=TOP_K, train=train,
+            generate_kw=dict(method="sample", temperature=0.5), seed=SEED, return_details=True)
+        if (top["pairs"].groupby("user_id").size() != TOP_K).any():
+            raise RuntimeError(f"seed {seed}: a user has fewer than {TOP_K} recommended pairs")
+        top_each = truth_each({(name, v): top["texts"][name][v] for name in EXPLAINED
+                               for v in ("raw", "guarded")}, top["pairs"],
+                              aspects=template.aspects_, truth=top["truth"])
+        for name in EXPLAINED:
+            for column, (which, flag) in TOP10_FLAGS.items():
+                values = top_each[(name, which)][flag].to_numpy()
+                top_flags.append({"seed": seed, "generator": name, "column": column,
+                                  "pairs": "".join(str(int(v)) for v in values)})
+        top_frames.append(top_table.rename_axis("generator").reset_index().assign(seed=seed))
         seconds[seed] = round(time.perf_counter() - t0, 1)
         print(f"training seed {seed}: {seconds[seed]:.0f} s", flush=True)
         print(table[["BLEU-4", "USR", "FMR", "faithfulness", "hallucination",
@@ -112,6 +144,11 @@ def main():
                                                      if c not in ("seed", "generator")]]
     tables_out.round(6).to_csv(OUT / "tables.csv", index=False)
     pd.DataFrame(flags).to_csv(OUT / "flags.csv", index=False)
+    top_out = pd.concat(top_frames, ignore_index=True)
+    top_out = top_out[["seed", "generator"] + [c for c in top_out.columns
+                                               if c not in ("seed", "generator")]]
+    top_out.round(6).to_csv(OUT / "top10_tables.csv", index=False)
+    pd.DataFrame(top_flags).to_csv(OUT / "top10_flags.csv", index=False)
     settings = {
         "what": "chapter 9's head-to-head table for three training seeds; "
                 "written by tools/h2h_seeds.py",
@@ -121,6 +158,9 @@ def main():
         "settings": {"mf": MF_SETTINGS, "max_reviews": N_TRAIN, "seq2seq_epochs": 2,
                      "adv_steps": ADV_STEPS, "decoding": "sample, temperature 0.5"},
         "flags": "per pair 0/1, in the order of the held-out pairs (truth_each, rule reader)",
+        "top10": {"users": f"{N_TOP_USERS} drawn with seed {SEED}", "k": TOP_K,
+                  "generators": list(EXPLAINED),
+                  "flags": "per pair 0/1, users in order, each user's list best first"},
         "seconds_per_seed": seconds, "run_seconds": round(time.perf_counter() - start, 1),
         "reclib": reclib.__version__, "keras": keras.__version__,
         "machine": f"{platform.machine()}, {platform.python_version()}"}
