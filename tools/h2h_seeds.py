@@ -66,6 +66,20 @@ EXPLAINED = ("template", "retrieval", "retrieval (grounded)", "seq2seq", "seq2se
 TOP10_FLAGS = {**FLAGS, "names aspect": ("raw", "names aspect")}
 
 
+def flag_rows(seed, each, names, columns):
+    """One row per generator and column of ``columns`` ({column: (texts, flag of
+    truth_each)}): each pair's 0/1 value as one string of digits, pairs in order."""
+    return [{"seed": seed, "generator": name, "column": column,
+             "pairs": "".join(str(int(v)) for v in each[(name, which)][flag].to_numpy())}
+            for name in names for column, (which, flag) in columns.items()]
+
+
+def seed_first(frames):
+    """The per-seed tables stacked, columns ``seed`` and ``generator`` first."""
+    out = pd.concat(frames, ignore_index=True)
+    return out[["seed", "generator"] + [c for c in out.columns if c not in ("seed", "generator")]]
+
+
 def generators_for(seed, train, tables, template):
     """Chapter 9's generators, every learned one trained with ``seed``, and the
     matrix factorization that retrieval searches in: ``(generators, mf)``."""
@@ -113,11 +127,7 @@ def main():
         each = truth_each({(name, v): texts[name][v] for name in table.index
                            for v in ("raw", "guarded")}, held, aspects=template.aspects_,
                           world=world)
-        for name in table.index:
-            for column, (which, flag) in FLAGS.items():
-                values = each[(name, which)][flag].to_numpy()
-                flags.append({"seed": seed, "generator": name, "column": column,
-                              "pairs": "".join(str(int(v)) for v in values)})
+        flags += flag_rows(seed, each, table.index, FLAGS)
         frames.append(table.rename_axis("generator").reset_index().assign(seed=seed))
         top_table, top = evaluate_recommended(
             mf, N_TOP_USERS, {name: generators[name] for name in EXPLAINED}, world=world,
@@ -128,26 +138,17 @@ def main():
         top_each = truth_each({(name, v): top["texts"][name][v] for name in EXPLAINED
                                for v in ("raw", "guarded")}, top["pairs"],
                               aspects=template.aspects_, truth=top["truth"])
-        for name in EXPLAINED:
-            for column, (which, flag) in TOP10_FLAGS.items():
-                values = top_each[(name, which)][flag].to_numpy()
-                top_flags.append({"seed": seed, "generator": name, "column": column,
-                                  "pairs": "".join(str(int(v)) for v in values)})
+        top_flags += flag_rows(seed, top_each, EXPLAINED, TOP10_FLAGS)
         top_frames.append(top_table.rename_axis("generator").reset_index().assign(seed=seed))
         seconds[seed] = round(time.perf_counter() - t0, 1)
         print(f"training seed {seed}: {seconds[seed]:.0f} s", flush=True)
         print(table[["BLEU-4", "USR", "FMR", "faithfulness", "hallucination",
                      "faithfulness+guard"]].round(3).to_string(), flush=True)
     OUT.mkdir(parents=True, exist_ok=True)
-    tables_out = pd.concat(frames, ignore_index=True)
-    tables_out = tables_out[["seed", "generator"] + [c for c in tables_out.columns
-                                                     if c not in ("seed", "generator")]]
+    tables_out = seed_first(frames)
     tables_out.round(6).to_csv(OUT / "tables.csv", index=False)
     pd.DataFrame(flags).to_csv(OUT / "flags.csv", index=False)
-    top_out = pd.concat(top_frames, ignore_index=True)
-    top_out = top_out[["seed", "generator"] + [c for c in top_out.columns
-                                               if c not in ("seed", "generator")]]
-    top_out.round(6).to_csv(OUT / "top10_tables.csv", index=False)
+    seed_first(top_frames).round(6).to_csv(OUT / "top10_tables.csv", index=False)
     pd.DataFrame(top_flags).to_csv(OUT / "top10_flags.csv", index=False)
     settings = {
         "what": "chapter 9's head-to-head table for three training seeds; "
