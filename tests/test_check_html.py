@@ -130,3 +130,17 @@ def test_dtype_in_code_listing_passes(context, tmp_path):
                           '<div class="highlight"><pre>s.astype(float)  # dtype: float64\n'
                           'WARNING:tensorflow</pre></div>')
     assert fails == []
+
+
+def test_output_wider_than_the_text_column_is_listed(context, tmp_path):
+    cells = "".join(f"<td>column {k} of a table too wide to read</td>" for k in range(12))
+    result, fails = check(context, tmp_path,
+                          '<main style="width:600px">'
+                          f'<div class="cell_output"><table><tr>{cells}</tr></table></div>'
+                          '<div class="cell_output"><pre style="overflow:auto">'
+                          + "x" * 400 + '</pre></div>'
+                          '<div class="cell_output"><table><tr><td>narrow</td></tr></table>'
+                          '<pre>short line</pre></div></main>')
+    assert [w["tag"] for w in result["wide_outputs"]] == ["table", "pre"]
+    assert all(w["width"] > w["limit"] == 600 for w in result["wide_outputs"])
+    assert fails == []  # listed, not failed

@@ -13,6 +13,8 @@ when, after MathJax has finished typesetting and the page has loaded, it shows
 - a JavaScript error (an uncaught exception or a console error),
 - a broken image, or a link to a local file (or an anchor in it) that does not exist,
 - a request to the network (a page that still needs a CDN does not work offline),
+- (listed, not failed) an output wider than the text column: a table or printed text the
+  reader must scroll sideways to see.
 - noise in what a cell printed or in the prose (issue 14): a pandas ``dtype:`` footer line (a
   Series displayed as text instead of a table) or a ``WARNING:tensorflow`` line. Code listings
   (a cell's source, ``literalinclude``) are not searched: code may mention both.
@@ -100,7 +102,17 @@ PAGE_PROBE = r"""
     }
     if (!skip && node.textContent.trim()) visible.push(node.textContent);
   }
-  return {rawTex, rawMermaid, diagrams, brokenImages, links, visible};
+  // what a cell printed or displayed that is wider than the text column (a reader must
+  // scroll sideways to see it): tables and printed text, the outermost wide one of each output
+  const column = document.querySelector("article.bd-article") || document.querySelector("main");
+  const limit = column ? column.clientWidth : document.documentElement.clientWidth;
+  const wide = [];
+  document.querySelectorAll(".cell_output").forEach((out) => {
+    const el = [...out.querySelectorAll("table, pre")].find((e) => e.scrollWidth > limit + 2);
+    if (el) wide.push({tag: el.tagName.toLowerCase(), width: el.scrollWidth, limit,
+                       text: el.innerText.trim().replace(/\s+/g, " ").slice(0, 60)});
+  });
+  return {rawTex, rawMermaid, diagrams, brokenImages, links, visible, wide};
 }
 """
 
@@ -203,6 +215,7 @@ def check_page(context, path, build, screenshot=None, timeout_ms=60000):
         return {"page": str(path.relative_to(build)), "raw_tex": 0, "raw_tex_examples": [],
                 "raw_mermaid": 0, "raw_mermaid_examples": [], "diagrams": [], "small_diagram_text": [],
                 "js_errors": [], "dtype_footers": [], "tf_warnings": [],
+                "wide_outputs": [],
                 "broken_images": [], "broken_links": broken_links(path, [refresh.group(1).strip()], build),
                 "blocked_requests": 0, "blocked_examples": [], "seconds": 0.0}
     page = context.new_page()
@@ -271,6 +284,7 @@ def check_page(context, path, build, screenshot=None, timeout_ms=60000):
         "raw_mermaid": len(probe["rawMermaid"]), "raw_mermaid_examples": probe["rawMermaid"][:2],
         "diagrams": probe["diagrams"], "small_diagram_text": small,
         "js_errors": js_errors, "dtype_footers": dtype_footers, "tf_warnings": tf_warnings,
+        "wide_outputs": probe["wide"],
         "broken_images": probe["brokenImages"] + sorted(set(missing)),
         "broken_links": broken_links(path, probe["links"], build),
         "blocked_requests": len(blocked), "blocked_examples": sorted(set(blocked))[:3],
@@ -340,14 +354,16 @@ def main(argv=None):
         r["js_errors"] = [e for e in r["js_errors"] if e not in r["allowed_js_errors"]]
     bad = 0
     print(f"{'page':44s} {'tex':>4s} {'mmd':>4s} {'js':>3s} {'img':>3s} {'link':>4s} {'net':>4s} "
-          f"{'dty':>3s} {'tfw':>3s}  diagrams")
+          f"{'dty':>3s} {'tfw':>3s} {'wide':>4s}  diagrams")
     for r in results:
         fails = failures(r)
         bad += bool(fails)
         diag = " ".join(f"{d['width']}x{d['height']}@{d['font_px']}px" for d in r["diagrams"])
         print(f"{r['page'][:44]:44s} {r['raw_tex']:4d} {r['raw_mermaid']:4d} {len(r['js_errors']):3d} "
               f"{len(r['broken_images']):3d} {len(r['broken_links']):4d} {r['blocked_requests']:4d} "
-              f"{len(r['dtype_footers']):3d} {len(r['tf_warnings']):3d}  {diag}")
+              f"{len(r['dtype_footers']):3d} {len(r['tf_warnings']):3d} {len(r['wide_outputs']):4d}  {diag}")
+        for w in r["wide_outputs"]:
+            print(f"    wide output ({w['tag']}, {w['width']} px in a {w['limit']} px column): {w['text']}")
         for k in fails:
             detail = {"raw_tex": r["raw_tex_examples"], "raw_mermaid": r["raw_mermaid_examples"],
                       "blocked_requests": r["blocked_examples"]}.get(k, r[k])
@@ -356,6 +372,8 @@ def main(argv=None):
     if n_allowed:
         print(f"check-html: {n_allowed} allowed JavaScript errors (--allow-js-error): "
               f"{sorted({e for r in results for e in r['allowed_js_errors']})}")
+    n_wide = sum(len(r["wide_outputs"]) for r in results)
+    print(f"check-html: {n_wide} outputs wider than the text column (listed, not failed)")
     print(f"check-html: {len(results)} pages in {time.perf_counter() - t0:.0f} s, {bad} failing; "
           f"screenshots in {shots}")
     if args.json:

@@ -30,8 +30,10 @@ OUT = Path(__file__).resolve().parents[1] / "data" / "lm"
 SEED = 0
 
 
-def main(n_pairs=300):
-    keras.utils.set_random_seed(SEED)
+def lm_setting(n_pairs):
+    """Chapter 9's split and its first ``n_pairs`` held-out pairs, with the grounding (the
+    template's predicted aspect and sentiment) every language-model variant is given:
+    ``(train, tables, users, items, grounding)``."""
     world = load_shopsim()
     train, test = random_split(world.ratings, 0.2, seed=SEED)
     held = test.sample(1000, random_state=SEED).reset_index(drop=True).iloc[:n_pairs]
@@ -39,6 +41,12 @@ def main(n_pairs=300):
     tables = dict(items=world.items, users=world.users)
     template = TemplateReasons(seed=SEED).fit(train, **tables)
     grounding = [template.predicted_aspect(u, i) for u, i in zip(users, items)]
+    return train, tables, users, items, grounding
+
+
+def main(n_pairs=300):
+    keras.utils.set_random_seed(SEED)
+    train, tables, users, items, grounding = lm_setting(n_pairs)
 
     lm = load_smollm2()
     OUT.mkdir(parents=True, exist_ok=True)
