@@ -144,3 +144,14 @@ def test_output_wider_than_the_text_column_is_listed(context, tmp_path):
     assert [w["tag"] for w in result["wide_outputs"]] == ["table", "pre"]
     assert all(w["width"] > w["limit"] == 600 for w in result["wide_outputs"])
     assert fails == []  # listed, not failed
+
+
+def test_the_books_stylesheet_wraps_printed_text_at_the_column(context, tmp_path):
+    css = (ROOT / "_static" / "wrap_output.css").resolve().as_uri()
+    printed = ('<div class="cell_output"><div class="output stream"><div class="highlight"><pre>'
+               + "a printed line far longer than the column " * 12 + '</pre></div></div></div>')
+    result, _ = check(context, tmp_path, f'<link rel="stylesheet" href="{css}">'
+                      f'<main style="width:600px">{printed}</main>')
+    assert result["wide_outputs"] == [] and result["broken_images"] == []
+    bare, _ = check(context, tmp_path, f'<main style="width:600px">{printed}</main>', "bare.html")
+    assert [w["tag"] for w in bare["wide_outputs"]] == ["pre"]  # without it, the line runs past
