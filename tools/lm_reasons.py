@@ -44,6 +44,13 @@ def lm_setting(n_pairs):
     return train, tables, users, items, grounding
 
 
+def reason_rows(variant, users, items, texts, **extra):
+    """One row per pair (``pair, user_id, item_id, variant, text`` and ``extra``'s columns),
+    the layout of ``data/lm/reasons.csv``."""
+    return [{**extra, "pair": k, "user_id": u, "item_id": i, "variant": variant, "text": t}
+            for k, (u, i, t) in enumerate(zip(users, items, texts))]
+
+
 def main(n_pairs=300):
     keras.utils.set_random_seed(SEED)
     train, tables, users, items, grounding = lm_setting(n_pairs)
@@ -71,8 +78,7 @@ def main(n_pairs=300):
                       "train s": getattr(gen, "train_seconds_", 0.0), "reasons": len(texts),
                       "seconds": seconds, "reasons/s": len(texts) / seconds})
         print(f"{name}: {len(texts) / seconds:.2f} reasons/s", flush=True)
-        rows += [{"pair": k, "user_id": u, "item_id": i, "variant": name, "text": t}
-                 for k, (u, i, t) in enumerate(zip(users, items, texts))]
+        rows += reason_rows(name, users, items, texts)
     pd.DataFrame(rows).to_csv(OUT / "reasons.csv", index=False)
     sp.to_csv(OUT / "speed.csv")
     pd.DataFrame(rates).to_csv(OUT / "runs.csv", index=False)

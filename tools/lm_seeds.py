@@ -29,7 +29,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from lm_reasons import OUT, lm_setting
+from lm_reasons import OUT, lm_setting, reason_rows
 from reclib.llm.memory import release
 from reclib.llm.smollm import load_smollm2
 from reclib.reasons.pepler import BOOK_SETTINGS, PeplerReasons
@@ -52,8 +52,7 @@ def fine_tune_runs(seeds, settings, name, n_pairs=300):
         start = time.perf_counter()
         for variant, options in VARIANTS.items():
             texts = pepler.generate(users, items, aspects=grounding, **options)
-            rows += [{"seed": seed, "pair": k, "user_id": u, "item_id": i, "variant": variant,
-                      "text": t} for k, (u, i, t) in enumerate(zip(users, items, texts))]
+            rows += reason_rows(variant, users, items, texts, seed=seed)
         loss = np.asarray(pepler.history_["loss"])
         runs.append({"seed": seed, "prompt_steps": settings["prompt_steps"],
                      "lora_steps": settings["lora_steps"], "train s": pepler.train_seconds_,
